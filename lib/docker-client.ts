@@ -1,0 +1,152 @@
+/**
+ * The seam between Slipway and the Docker Engine API. Every engine call goes through
+ * here: it is logged with the object it touches, and engine failures come out as
+ * catalogue errors (503 when the engine is unreachable, 404/409 as the engine says,
+ * 502 otherwise), so nothing above this file handles raw dockerode errors.
+ */
+import Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { SlipwayError, type ErrorCode } from './errors.js';
+
+export type EngineContainer = Docker.Container;
+
+interface EngineErrorShape {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string } | null;
+  reason?: string;
+  message?: string;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+export function engineMessage(err: unknown): string {
+  const e = err as EngineErrorShape;
+  return (e.json?.message ?? e.reason ?? e.message ?? String(err)).trim();
+}
+
+/** Maps an engine failure into the catalogue; `notFound` says what a 404 means here. */
+export function toSlipwayError(err: unknown, notFound: ErrorCode = 'SLIPWAY_ERR_ENGINE'): SlipwayError {
+  if (err instanceof SlipwayError) return err;
+  const e = err as EngineErrorShape;
+  if (e.code && UNREACHABLE.has(e.code)) {
+    return new SlipwayError('SLIPWAY_ERR_ENGINE_UNAVAILABLE', 'the Docker engine is not reachable', { cause: err });
+  }
+  const message = engineMessage(err);
+  if (e.statusCode === 404) return new SlipwayError(notFound, message, { cause: err });
+  if (e.statusCode === 409) return new SlipwayError('SLIPWAY_ERR_CONFLICT', message, { cause: err });
+  return new SlipwayError('SLIPWAY_ERR_ENGINE', `engine error: ${message}`, { cause: err });
+}
+
+export class DockerClient {
+  constructor(
+    readonly engine: Docker,
+    private readonly log: Logger,
+  ) {}
+
+  private async call<T>(what: string, context: Record<string, unknown>, fn: () => Promise<T>, notFound?: ErrorCode): Promise<T> {
+    this.log.debug(context, `engine ${what}`);
+    try {
+      const result = await fn();
+      this.log.debug(context, `engine ${what} done`);
+      return result;
+    } catch (err) {
+      const mapped = toSlipwayError(err, notFound);
+      this.log.debug({ ...context, err: engineMessage(err), code: mapped.code }, `engine ${what} failed`);
+      throw mapped;
+    }
+  }
+
+  ping(): Promise<unknown> {
+    return this.call('ping', {}, () => this.engine.ping());
+  }
+
+  /** Image inspect, or null when the engine does not have it. */
+  async inspectImage(ref: string): Promise<Docker.ImageInspectInfo | null> {
+    try {
+      return await this.call('image inspect', { image: ref }, () => this.engine.getImage(ref).inspect(), 'SLIPWAY_ERR_IMAGE_NOT_FOUND');
+    } catch (err) {
+      if (err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_IMAGE_NOT_FOUND') return null;
+      throw err;
+    }
+  }
+
+  /** Pulls to the end of the progress stream; an error event in the stream fails the pull. */
+  pull(ref: string, authconfig: Docker.AuthConfig | undefined, onProgress: (event: Record<string, unknown>) => void): Promise<void> {
+    return this.call(
+      'pull',
+      { image: ref },
+      async () => {
+        const stream = await this.engine.pull(ref, authconfig ? { authconfig } : {});
+        await new Promise<void>((resolve, reject) => {
+          this.engine.modem.followProgress(
+            stream,
+            (err: Error | null) => (err ? reject(err) : resolve()),
+            (event: Record<string, unknown>) => onProgress(event),
+          );
+        });
+      },
+      'SLIPWAY_ERR_IMAGE_NOT_FOUND',
+    );
+  }
+
+  createVolume(name: string, labels: Record<string, string>): Promise<unknown> {
+    return this.call('volume create', { volume: name }, () => this.engine.createVolume({ Name: name, Labels: labels }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.call('volume remove', { volume: name }, () => this.engine.getVolume(name).remove());
+  }
+
+  createContainer(spec: Docker.ContainerCreateOptions): Promise<EngineContainer> {
+    return this.call('container create', { image: spec.Image }, () => this.engine.createContainer(spec), 'SLIPWAY_ERR_IMAGE_NOT_FOUND');
+  }
+
+  /** The multiplexed output stream; with `stdin` a hijacked duplex the caller writes to. */
+  async attach(container: EngineContainer, stdin: boolean): Promise<NodeJS.ReadWriteStream> {
+    return this.call('container attach', { container: container.id }, async () => {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true, stdin, hijack: stdin });
+      return stream as unknown as NodeJS.ReadWriteStream;
+    });
+  }
+
+  async putArchive(container: EngineContainer, tar: Buffer, path: string): Promise<void> {
+    await this.call('container put-archive', { container: container.id, path }, () => container.putArchive(tar, { path }));
+  }
+
+  async start(container: EngineContainer): Promise<void> {
+    await this.call('container start', { container: container.id }, () => container.start());
+  }
+
+  async wait(container: EngineContainer): Promise<{ StatusCode: number }> {
+    return this.call('container wait', { container: container.id }, () => container.wait());
+  }
+
+  /** SIGTERM, then SIGKILL after `graceSeconds`; an already stopped container is not an error. */
+  async stop(container: EngineContainer, graceSeconds: number): Promise<boolean> {
+    try {
+      await this.call('container stop', { container: container.id, graceSeconds }, () => container.stop({ t: graceSeconds }));
+      return true;
+    } catch (err) {
+      const cause = (err as SlipwayError).cause as EngineErrorShape | undefined;
+      if (cause?.statusCode === 304) return false;
+      throw err;
+    }
+  }
+
+  async remove(container: EngineContainer): Promise<void> {
+    await this.call('container remove', { container: container.id }, () => container.remove({ force: true, v: true }));
+  }
+
+  inspect(idOrName: string): Promise<Docker.ContainerInspectInfo> {
+    return this.call('container inspect', { container: idOrName }, () => this.engine.getContainer(idOrName).inspect(), 'SLIPWAY_ERR_CONTAINER_NOT_FOUND');
+  }
+
+  container(id: string): EngineContainer {
+    return this.engine.getContainer(id);
+  }
+
+  listContainers(filters: Record<string, string[]>): Promise<Docker.ContainerInfo[]> {
+    return this.call('container list', { filters }, () => this.engine.listContainers({ all: true, filters }));
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The one error catalogue. Every failure a caller can see is a SlipwayError with a
+ * stable code; the HTTP status lives beside the code here, and server/error-reply.ts
+ * turns it into a REST reply or an MCP result in one place. Codes are never reused.
+ */
+export const ERROR_CATALOGUE = {
+  SLIPWAY_ERR_INVALID_INPUT: { status: 400, title: 'Invalid input' },
+  SLIPWAY_ERR_UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
+  SLIPWAY_ERR_POLICY_DENIED: { status: 403, title: 'Denied by policy' },
+  SLIPWAY_ERR_CONTAINER_NOT_FOUND: { status: 404, title: 'Container not found' },
+  SLIPWAY_ERR_IMAGE_NOT_FOUND: { status: 404, title: 'Image not found' },
+  SLIPWAY_ERR_RUN_NOT_FOUND: { status: 404, title: 'Run not found' },
+  SLIPWAY_ERR_ROUTE_NOT_FOUND: { status: 404, title: 'Not found' },
+  SLIPWAY_ERR_CONFLICT: { status: 409, title: 'Conflict' },
+  SLIPWAY_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
+  SLIPWAY_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  SLIPWAY_ERR_INTERNAL: { status: 500, title: 'Internal error' },
+  SLIPWAY_ERR_ENGINE: { status: 502, title: 'Docker engine error' },
+  SLIPWAY_ERR_ENGINE_UNAVAILABLE: { status: 503, title: 'Docker engine unavailable' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class SlipwayError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  /** The input field at fault, as a path such as `files[1].path`. */
+  readonly field?: string;
+
+  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'SlipwayError';
+    this.code = code;
+    this.statusCode = ERROR_CATALOGUE[code].status;
+    if (options.field !== undefined) this.field = options.field;
+  }
+}
+
+export const invalidInput = (field: string, message: string): SlipwayError =>
+  new SlipwayError('SLIPWAY_ERR_INVALID_INPUT', message, { field });
+
+export const policyDenied = (field: string, message: string): SlipwayError =>
+  new SlipwayError('SLIPWAY_ERR_POLICY_DENIED', message, { field });
+
+export function isSlipwayError(err: unknown): err is SlipwayError {
+  return err instanceof SlipwayError;
+}

@@ -1,0 +1,26 @@
+/**
+ * Label names Slipway puts on everything it creates on the engine (containers,
+ * volumes, image builds). Listing, stopping, reconciling and leak checks all find
+ * Slipway's own objects through these, so they are declared here and nowhere else.
+ */
+export const LABEL_MANAGED = 'io.slipway.managed';
+export const LABEL_INSTANCE = 'io.slipway.instance';
+export const LABEL_RUN_ID = 'io.slipway.run-id';
+export const LABEL_KIND = 'io.slipway.kind';
+
+export type RunKind = 'image' | 'payload' | 'repo';
+
+/** The labels of one run's container and volume. */
+export function runLabels(instance: string, runId: string, kind: RunKind): Record<string, string> {
+  return {
+    [LABEL_MANAGED]: 'true',
+    [LABEL_INSTANCE]: instance,
+    [LABEL_RUN_ID]: runId,
+    [LABEL_KIND]: kind,
+  };
+}
+
+/** Engine list filter selecting only what this Slipway instance created. */
+export function ownedFilter(instance: string): { label: string[] } {
+  return { label: [`${LABEL_MANAGED}=true`, `${LABEL_INSTANCE}=${instance}`] };
+}

@@ -1,0 +1,64 @@
+/** Field shapes shared by several operations. */
+import { Type } from '@sinclair/typebox';
+
+/**
+ * Docker's reference grammar ([registry[:port]/]path[:tag][@sha256:digest]), checked
+ * before anything reaches the engine: no spaces, quotes, `;`, `$` or other shell text.
+ */
+export const IMAGE_REFERENCE_PATTERN =
+  '^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?)/)?' +
+  '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*' +
+  '(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$';
+
+export const ImageReference = Type.String({
+  pattern: IMAGE_REFERENCE_PATTERN,
+  minLength: 1,
+  maxLength: 255,
+  description: 'Image reference, e.g. `python:3.12-slim` or `registry.example.com/team/tool:1.2`.',
+  examples: ['python:3.12-slim'],
+});
+
+export const Command = Type.Union(
+  [
+    Type.Array(Type.String({ maxLength: 65536 }), { maxItems: 1024 }),
+    Type.String({ maxLength: 65536 }),
+  ],
+  {
+    description:
+      'The command as an argv array, or a string split by POSIX shell quoting rules (no shell runs; ' +
+      '`python3 -c \'print(2+2)\'` works, `;`, `|`, `&&` and redirections are refused).',
+  },
+);
+
+export const Environment = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256 }), Type.String({ maxLength: 32768 }), {
+  maxProperties: 256,
+  description: 'Environment variables for the process.',
+});
+
+export const MemoryLimit = Type.String({
+  pattern: '^[0-9]{1,13}[bkmgBKMG]?$',
+  description: 'Memory limit like `512m` or `1g` (bytes without a unit). Swap is never added.',
+  examples: ['512m'],
+});
+
+export const NetworkMode = Type.Union([Type.Literal('none'), Type.Literal('bridge')], {
+  description: '`none` (default): no network. `bridge` only where the server allows it.',
+});
+
+export const PullPolicy = Type.Union([Type.Literal('missing'), Type.Literal('always'), Type.Literal('never')], {
+  description: 'When to pull the image: `missing` (default), `always`, or `never`.',
+});
+
+/** Limits and lifecycle settings that every kind of run accepts. */
+export const RunLimits = {
+  environment: Type.Optional(Environment),
+  memory_limit: Type.Optional(MemoryLimit),
+  cpu_limit: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 64, description: 'CPUs, e.g. 0.5 (default 1).' })),
+  pids_limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, description: 'Maximum processes (default 256).' })),
+  network_mode: Type.Optional(NetworkMode),
+  timeout: Type.Optional(
+    Type.Number({ exclusiveMinimum: 0, maximum: 86400, description: 'Seconds before the run is stopped and reported `timed_out` (default 60).' }),
+  ),
+  stdin: Type.Optional(Type.String({ maxLength: 1048576, description: 'Text written to the process standard input, then closed.' })),
+  pull_policy: Type.Optional(PullPolicy),
+};

@@ -1,0 +1,30 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Command, ImageReference, RunLimits } from './common.js';
+
+export const PayloadFile = Type.Object(
+  {
+    path: Type.String({ minLength: 1, maxLength: 255, description: 'Relative path inside the working directory, e.g. `main.py` or `pkg/util.py`.' }),
+    content: Type.String({ maxLength: 8 * 1024 * 1024 }),
+    encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')], { description: 'How `content` is encoded (default utf8).' })),
+    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777, description: 'Permission bits, e.g. 493 (0755). Default 0644.' })),
+  },
+  { additionalProperties: false },
+);
+export type PayloadFile = Static<typeof PayloadFile>;
+
+export const LANGUAGES = ['python', 'node', 'ruby', 'bash', 'sh'] as const;
+
+/** Input of execute_with_payload / POST /v1/payloads/run. */
+export const PayloadRunInput = Type.Object(
+  {
+    files: Type.Optional(Type.Array(PayloadFile, { minItems: 1, maxItems: 200, description: 'Files written into the working directory before the run.' })),
+    payload: Type.Optional(Type.String({ maxLength: 8 * 1024 * 1024, description: 'A single file\'s content (the original API); see `payload_path`.' })),
+    payload_path: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Where `payload` goes (default: the language preset\'s file name).' })),
+    language: Type.Optional(Type.Union(LANGUAGES.map((l) => Type.Literal(l)), { description: 'Language preset: image, file name and command chosen by the server.' })),
+    image: Type.Optional(ImageReference),
+    command: Type.Optional(Command),
+    ...RunLimits,
+  },
+  { additionalProperties: false, $id: 'PayloadRunInput' },
+);
+export type PayloadRunInput = Static<typeof PayloadRunInput>;

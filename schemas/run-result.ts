@@ -1,0 +1,32 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const RUN_STATUSES = ['queued', 'pulling', 'building', 'running', 'succeeded', 'failed', 'timed_out', 'oom_killed', 'cancelled', 'error'] as const;
+export const RunStatus = Type.Union(RUN_STATUSES.map((s) => Type.Literal(s)));
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/**
+ * The result of a run. The first six fields are the original module's; the rest say
+ * which run this was and how it ended.
+ */
+export const RunResult = Type.Object(
+  {
+    success: Type.Boolean({ description: 'True when the process exited 0 and nothing stopped it.' }),
+    exit_code: Nullable(Type.Integer()),
+    stdout: Type.String(),
+    stderr: Type.String(),
+    execution_time: Type.Number({ description: 'Seconds from container start to exit.' }),
+    error_message: Nullable(Type.String()),
+    run_id: Type.String(),
+    status: RunStatus,
+    container_id: Nullable(Type.String()),
+    image: Type.String(),
+    started_at: Nullable(Type.String({ description: 'ISO 8601' })),
+    finished_at: Nullable(Type.String({ description: 'ISO 8601' })),
+    stdout_truncated: Type.Boolean({ description: 'True when stdout passed the kept size and only its head is here.' }),
+    stderr_truncated: Type.Boolean(),
+  },
+  { additionalProperties: false, $id: 'RunResult' },
+);
+export type RunResult = Static<typeof RunResult>;

@@ -1,0 +1,139 @@
+/**
+ * Configuration, read once at start-up. Nothing else in Slipway reads process.env:
+ * the result is a plain frozen object handed to the app and the library.
+ *
+ * Sources, later wins: built-in defaults, the JSON file named by SLIPWAY_CONFIG
+ * (keys are the variable names below), then the environment.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { LanguagePreset } from '../lib/language-presets.js';
+import type { RegistryAuth } from '../lib/images.js';
+
+export interface Config {
+  host: string;
+  port: number;
+  logLevel: string;
+  /** Engine address: a unix socket path, or a tcp host and port. */
+  docker: { socketPath?: string; host?: string; port?: number; protocol?: 'http' };
+  /** Start a Docker engine when none answers (root on Debian-family systems only). */
+  provisionEngine: boolean;
+  dataDir: string;
+  /** Value of the io.slipway.instance label: separates gateways sharing one engine. */
+  instance: string;
+  bodyLimitBytes: number;
+  outputCapBytes: number;
+  outputLimitBytes: number;
+  stopGraceSeconds: number;
+  defaults: { memoryBytes: number; cpus: number; pidsLimit: number; timeoutSeconds: number };
+  caps: { memoryBytes: number; cpus: number; pidsLimit: number; timeoutSeconds: number };
+  networkModes: string[];
+  allowWritableRootfs: boolean;
+  manageAllContainers: boolean;
+  payloadUser: string;
+  runtime?: string;
+  languagePresets: Record<string, Partial<LanguagePreset>>;
+  registryAuth: Record<string, RegistryAuth>;
+}
+
+type Source = Record<string, string | undefined>;
+
+const MIB = 1024 * 1024;
+
+function int(src: Source, name: string, fallback: number, min = 0): number {
+  const raw = src[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+function num(src: Source, name: string, fallback: number): number {
+  const raw = src[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+function bool(src: Source, name: string, fallback: boolean): boolean {
+  const raw = src[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
+function list(src: Source, name: string, fallback: string[]): string[] {
+  const raw = src[name];
+  if (raw === undefined || raw === '') return fallback;
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function json<T>(src: Source, name: string, fallback: T): T {
+  const raw = src[name];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    throw new Error(`${name} must be JSON`);
+  }
+}
+
+/** DOCKER_HOST as dockerode connection options: unix:///path or tcp://host:port. */
+export function parseDockerHost(value: string | undefined): Config['docker'] {
+  if (!value) return { socketPath: '/var/run/docker.sock' };
+  if (value.startsWith('unix://')) return { socketPath: value.slice('unix://'.length) };
+  const tcp = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(value);
+  if (tcp) return { host: tcp[1]!, port: Number(tcp[2]), protocol: 'http' };
+  throw new Error(`DOCKER_HOST must be unix:///path or tcp://host:port, got "${value}"`);
+}
+
+function readConfigFile(path: string | undefined): Source {
+  if (!path) return {};
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  // File values may be numbers, booleans or objects; normalise them to the env form.
+  return Object.fromEntries(
+    Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
+}
+
+export function loadConfig(env: Source = process.env): Config {
+  const src: Source = { ...readConfigFile(env.SLIPWAY_CONFIG), ...env };
+  const memoryCap = int(src, 'SLIPWAY_MEMORY_MAX_BYTES', 2048 * MIB, 6 * MIB);
+  const cpuCap = num(src, 'SLIPWAY_CPU_MAX', 2);
+  const pidsCap = int(src, 'SLIPWAY_PIDS_MAX', 256, 1);
+  const timeoutCap = int(src, 'SLIPWAY_TIMEOUT_MAX_SECONDS', 3600, 1);
+  const config: Config = {
+    host: src.HOST || '127.0.0.1',
+    port: int(src, 'PORT', 8080),
+    logLevel: src.SLIPWAY_LOG_LEVEL || 'info',
+    docker: parseDockerHost(src.DOCKER_HOST),
+    provisionEngine: bool(src, 'SLIPWAY_PROVISION_ENGINE', true),
+    dataDir: resolve(src.SLIPWAY_DATA_DIR || 'data'),
+    instance: src.SLIPWAY_INSTANCE || 'default',
+    bodyLimitBytes: int(src, 'SLIPWAY_BODY_LIMIT_BYTES', 10 * MIB, 1024),
+    outputCapBytes: int(src, 'SLIPWAY_OUTPUT_CAP_BYTES', MIB, 1),
+    outputLimitBytes: int(src, 'SLIPWAY_OUTPUT_LIMIT_BYTES', 64 * MIB, 1),
+    stopGraceSeconds: int(src, 'SLIPWAY_STOP_GRACE_SECONDS', 3),
+    defaults: {
+      memoryBytes: Math.min(int(src, 'SLIPWAY_MEMORY_DEFAULT_BYTES', 512 * MIB, 6 * MIB), memoryCap),
+      cpus: Math.min(num(src, 'SLIPWAY_CPU_DEFAULT', 1), cpuCap),
+      pidsLimit: Math.min(int(src, 'SLIPWAY_PIDS_DEFAULT', 256, 1), pidsCap),
+      timeoutSeconds: Math.min(int(src, 'SLIPWAY_TIMEOUT_DEFAULT_SECONDS', 60, 1), timeoutCap),
+    },
+    caps: { memoryBytes: memoryCap, cpus: cpuCap, pidsLimit: pidsCap, timeoutSeconds: timeoutCap },
+    networkModes: list(src, 'SLIPWAY_NETWORK_MODES', ['none']),
+    allowWritableRootfs: bool(src, 'SLIPWAY_ALLOW_WRITABLE_ROOTFS', false),
+    manageAllContainers: bool(src, 'SLIPWAY_MANAGE_ALL_CONTAINERS', false),
+    payloadUser: src.SLIPWAY_PAYLOAD_USER || '65534:65534',
+    languagePresets: json(src, 'SLIPWAY_LANGUAGE_PRESETS', {}),
+    registryAuth: json(src, 'SLIPWAY_REGISTRY_AUTH', {}),
+  };
+  if (src.SLIPWAY_RUNTIME) config.runtime = src.SLIPWAY_RUNTIME;
+  for (const mode of config.networkModes) {
+    // host and container:* networking would hand the sandbox the host's or a neighbour's stack.
+    if (mode !== 'none' && mode !== 'bridge') throw new Error(`SLIPWAY_NETWORK_MODES may hold none and bridge only, got "${mode}"`);
+  }
+  return Object.freeze(config);
+}
