@@ -47,6 +47,9 @@ export interface RunOptions {
 const DRAIN_TIMEOUT_MS = 5000;
 
 export class Executor {
+  /** Every run under way, so shutdown can wait for their containers to be removed. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
   constructor(
     private readonly docker: DockerClient,
     private readonly active: ActiveRuns,
@@ -59,7 +62,20 @@ export class Executor {
    * throw catalogue errors and leave nothing behind; once it has started, every
    * outcome is a RunResult.
    */
-  async run(run: ContainerRun, options: RunOptions = {}): Promise<RunResult> {
+  run(run: ContainerRun, options: RunOptions = {}): Promise<RunResult> {
+    const result = this.execute(run, options);
+    const tracked = result.catch(() => undefined).finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    return result;
+  }
+
+  /** Stops every run under way and waits until their containers and volumes are gone. */
+  async shutdown(): Promise<void> {
+    await Promise.all(this.active.all().map((run) => run.stop('cancelled')));
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async execute(run: ContainerRun, options: RunOptions): Promise<RunResult> {
     const emit = options.onEvent ?? (() => {});
     let volumeName: string | undefined;
     let container: EngineContainer | undefined;

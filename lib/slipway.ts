@@ -153,6 +153,11 @@ export class Slipway {
     return { success: true, ...result };
   }
 
+  /** Called when the gateway closes: runs under way are stopped and their containers removed. */
+  shutdown(): Promise<void> {
+    return this.executor.shutdown();
+  }
+
   async ping(): Promise<void> {
     await this.docker.ping();
   }

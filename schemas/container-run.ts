@@ -14,6 +14,6 @@ export const ContainerRunInput = Type.Object(
     read_only: Type.Optional(Type.Boolean({ description: 'Read-only root filesystem (default true; `false` only where the server allows it). /tmp is always a small writable tmpfs.' })),
     ...RunLimits,
   },
-  { additionalProperties: false, $id: 'ContainerRunInput' },
+  { additionalProperties: false },
 );
 export type ContainerRunInput = Static<typeof ContainerRunInput>;

@@ -9,7 +9,7 @@ export const ListContainersInput = Type.Object(
     state: Type.Optional(ContainerState),
     all_engine: Type.Optional(Type.Boolean({ description: 'List every container on the engine, not only Slipway\'s (only where the server allows it).' })),
   },
-  { additionalProperties: false, $id: 'ListContainersInput' },
+  { additionalProperties: false },
 );
 export type ListContainersInput = Static<typeof ListContainersInput>;
 
@@ -30,7 +30,7 @@ export type ContainerSummary = Static<typeof ContainerSummary>;
 
 export const ListContainersResult = Type.Object(
   { containers: Type.Array(ContainerSummary) },
-  { additionalProperties: false, $id: 'ListContainersResult' },
+  { additionalProperties: false },
 );
 export type ListContainersResult = Static<typeof ListContainersResult>;
 
@@ -41,7 +41,7 @@ export const StopContainerInput = Type.Object(
     container_id: ContainerRef,
     timeout: Type.Optional(Type.Integer({ minimum: 0, maximum: 300, description: 'Seconds between SIGTERM and SIGKILL (default 10).' })),
   },
-  { additionalProperties: false, $id: 'StopContainerInput' },
+  { additionalProperties: false },
 );
 export type StopContainerInput = Static<typeof StopContainerInput>;
 
@@ -52,6 +52,6 @@ export const StopContainerResult = Type.Object(
     was_running: Type.Boolean(),
     run_id: Type.Union([Type.String(), Type.Null()]),
   },
-  { additionalProperties: false, $id: 'StopContainerResult' },
+  { additionalProperties: false },
 );
 export type StopContainerResult = Static<typeof StopContainerResult>;

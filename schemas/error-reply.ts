@@ -9,5 +9,15 @@ export const ErrorReply = Type.Object(
       field: Type.Optional(Type.String({ description: 'The input field at fault, e.g. `files[1].path`.' })),
     }),
   },
-  { $id: 'ErrorReply' },
+  {},
 );
+
+/** The error replies every operation route can give, for the OpenAPI document. */
+export const errorReplies = {
+  400: ErrorReply,
+  403: ErrorReply,
+  404: ErrorReply,
+  409: ErrorReply,
+  502: ErrorReply,
+  503: ErrorReply,
+};

@@ -3,7 +3,7 @@ import { ImageReference } from './common.js';
 
 export const PullImageInput = Type.Object(
   { image: ImageReference },
-  { additionalProperties: false, $id: 'PullImageInput' },
+  { additionalProperties: false },
 );
 export type PullImageInput = Static<typeof PullImageInput>;
 
@@ -15,6 +15,6 @@ export const PullImageResult = Type.Object(
     digest: Type.Union([Type.String(), Type.Null()]),
     pull_time: Type.Number({ description: 'Seconds.' }),
   },
-  { additionalProperties: false, $id: 'PullImageResult' },
+  { additionalProperties: false },
 );
 export type PullImageResult = Static<typeof PullImageResult>;

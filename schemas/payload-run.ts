@@ -25,6 +25,6 @@ export const PayloadRunInput = Type.Object(
     command: Type.Optional(Command),
     ...RunLimits,
   },
-  { additionalProperties: false, $id: 'PayloadRunInput' },
+  { additionalProperties: false },
 );
 export type PayloadRunInput = Static<typeof PayloadRunInput>;

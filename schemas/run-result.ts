@@ -27,6 +27,6 @@ export const RunResult = Type.Object(
     stdout_truncated: Type.Boolean({ description: 'True when stdout passed the kept size and only its head is here.' }),
     stderr_truncated: Type.Boolean(),
   },
-  { additionalProperties: false, $id: 'RunResult' },
+  { additionalProperties: false },
 );
 export type RunResult = Static<typeof RunResult>;

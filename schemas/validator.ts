@@ -60,3 +60,6 @@ export function assertValid<T>(schema: TSchema, data: unknown): T {
   }
   return data as T;
 }
+
+/** Query strings are text: `?all_engine=true` must become a boolean before checking. */
+export const queryAjv = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: true, allErrors: false, strict: false });

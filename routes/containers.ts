@@ -1,0 +1,61 @@
+/** Image runs and Slipway's containers: run, list, stop. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ContainerRunInput } from '../schemas/container-run.js';
+import { ContainerRef, ListContainersInput, ListContainersResult, StopContainerResult } from '../schemas/containers.js';
+import { errorReplies } from '../schemas/error-reply.js';
+import { RunResult } from '../schemas/run-result.js';
+
+const containerRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/containers/run',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Run an image (execute_docker_container)',
+        description: 'Creates a hardened container, runs it to its end and removes it. A non-zero exit is a 200 with `success: false`.',
+        body: ContainerRunInput,
+        response: { 200: RunResult, ...errorReplies },
+      },
+    },
+    async (request) => app.slipway.runImage(request.body),
+  );
+
+  app.get(
+    '/containers',
+    {
+      schema: {
+        tags: ['containers'],
+        summary: 'List Slipway\'s containers (list_running_containers)',
+        querystring: ListContainersInput,
+        response: { 200: ListContainersResult, ...errorReplies },
+      },
+    },
+    async (request) => app.slipway.listContainers(request.query),
+  );
+
+  app.post(
+    '/containers/:container_id/stop',
+    {
+      schema: {
+        tags: ['containers'],
+        summary: 'Stop a Slipway container (stop_container)',
+        description: 'SIGTERM, then SIGKILL after `timeout` seconds. The run it belonged to ends `cancelled`.',
+        params: Type.Object({ container_id: ContainerRef }),
+        body: Type.Optional(
+          Type.Object(
+            { timeout: Type.Optional(Type.Integer({ minimum: 0, maximum: 300, description: 'Seconds between SIGTERM and SIGKILL (default 10).' })) },
+            { additionalProperties: false },
+          ),
+        ),
+        response: { 200: StopContainerResult, ...errorReplies },
+      },
+    },
+    async (request) => {
+      const { timeout } = request.body ?? {};
+      return app.slipway.stopContainer({ container_id: request.params.container_id, ...(timeout === undefined ? {} : { timeout }) });
+    },
+  );
+};
+
+export default containerRoutes;

@@ -1,0 +1,21 @@
+/** Liveness (the process answers) and readiness (the Docker engine answers). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ErrorReply } from '../schemas/error-reply.js';
+
+const Status = Type.Object({ status: Type.String() });
+
+const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Status } } }, async () => ({ status: 'ok' }));
+
+  app.get(
+    '/readyz',
+    { schema: { tags: ['health'], summary: 'The Docker engine is reachable', response: { 200: Status, 503: ErrorReply } } },
+    async () => {
+      await app.slipway.ping();
+      return { status: 'ready' };
+    },
+  );
+};
+
+export default healthRoutes;

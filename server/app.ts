@@ -1,0 +1,95 @@
+/**
+ * Assembles the Fastify instance: third-party plugins, then Slipway's decorators,
+ * then the route groups. Building it does not listen, so tests can start it on port 0.
+ */
+import Docker from 'dockerode';
+import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { toErrorReply } from './error-reply.js';
+import { DockerClient } from '../lib/docker-client.js';
+import { SlipwayError } from '../lib/errors.js';
+import { Slipway } from '../lib/slipway.js';
+import { ajv, queryAjv } from '../schemas/validator.js';
+import containerRoutes from '../routes/containers.js';
+import healthRoutes from '../routes/health.js';
+import imageRoutes from '../routes/images.js';
+import payloadRoutes from '../routes/payloads.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    slipway: Slipway;
+    config: Config;
+  }
+}
+
+export interface AppOptions {
+  logger: Logger;
+}
+
+export async function buildApp(config: Config, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    // Runs are synchronous by default and may last up to the timeout cap.
+    requestTimeout: 0,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // One Ajv for both doors (schemas/validator.ts); query strings arrive as text and are coerced.
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'querystring' ? queryAjv : ajv).compile(schema));
+  app.setErrorHandler((err, request, reply) => {
+    const { statusCode, body } = toErrorReply(err);
+    if (statusCode >= 500) request.log.error({ err }, 'request failed');
+    return reply.status(statusCode).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const { statusCode, body } = toErrorReply(new SlipwayError('SLIPWAY_ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+    return reply.status(statusCode).send(body);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Slipway', version: '0.1.0', description: 'Run containers and code on Docker, hardened by default. The same operations are MCP tools at /mcp.' },
+      tags: [
+        { name: 'runs', description: 'Run an image or a code payload' },
+        { name: 'containers', description: 'Slipway\'s containers' },
+        { name: 'images', description: 'Images' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const docker = new DockerClient(new Docker(config.docker), options.logger.child({ component: 'docker' }));
+  const slipway = new Slipway(
+    docker,
+    {
+      instance: config.instance,
+      outputCapBytes: config.outputCapBytes,
+      outputLimitBytes: config.outputLimitBytes,
+      stopGraceSeconds: config.stopGraceSeconds,
+      policy: config,
+      payloadUser: config.payloadUser,
+      runtime: config.runtime,
+      manageAllContainers: config.manageAllContainers,
+      languagePresets: config.languagePresets,
+      registryAuth: config.registryAuth,
+    },
+    options.logger.child({ component: 'executor' }),
+  );
+  app.decorate('slipway', slipway);
+  app.decorate('config', config);
+  // Containers of runs still going are stopped and removed rather than orphaned.
+  app.addHook('onClose', async () => slipway.shutdown());
+
+  await app.register(healthRoutes);
+  await app.register(containerRoutes, { prefix: '/v1' });
+  await app.register(payloadRoutes, { prefix: '/v1' });
+  await app.register(imageRoutes, { prefix: '/v1' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,60 @@
+/**
+ * The one place where errors become replies: SlipwayErrors carry their catalogue code
+ * and status; Fastify's own errors (validation, body size, bad JSON) are translated
+ * into catalogue codes here. 500s never show their message or stack to the caller.
+ */
+import type { FastifyError } from 'fastify';
+import { ErrorCode as JsonRpcErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ERROR_CATALOGUE, SlipwayError, type ErrorCode } from '../lib/errors.js';
+import { describe, fieldOf } from '../schemas/validator.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+/** Normalises anything thrown into a SlipwayError. */
+export function toSlipwayError(err: unknown): SlipwayError {
+  if (err instanceof SlipwayError) return err;
+  const fe = err as Partial<FastifyError> & { validation?: Parameters<typeof fieldOf>[0][] };
+  if (fe.validation && fe.validation.length > 0) {
+    const first = fe.validation[0]!;
+    const context = (fe as { validationContext?: string }).validationContext;
+    const field = fieldOf(first) || context || 'body';
+    return new SlipwayError('SLIPWAY_ERR_INVALID_INPUT', describe(first).replace(/^body /, `${field} `), { field });
+  }
+  const byFastifyCode: Record<string, ErrorCode> = {
+    FST_ERR_CTP_BODY_TOO_LARGE: 'SLIPWAY_ERR_PAYLOAD_TOO_LARGE',
+    FST_ERR_CTP_INVALID_JSON_BODY: 'SLIPWAY_ERR_INVALID_INPUT',
+    FST_ERR_CTP_EMPTY_JSON_BODY: 'SLIPWAY_ERR_INVALID_INPUT',
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: 'SLIPWAY_ERR_INVALID_INPUT',
+    FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'SLIPWAY_ERR_INVALID_INPUT',
+  };
+  const mapped = fe.code ? byFastifyCode[fe.code] : undefined;
+  if (mapped) return new SlipwayError(mapped, fe.message ?? ERROR_CATALOGUE[mapped].title, mapped === 'SLIPWAY_ERR_INVALID_INPUT' ? { field: 'body' } : {});
+  if (fe.statusCode === 429) return new SlipwayError('SLIPWAY_ERR_RATE_LIMITED', fe.message ?? 'too many requests');
+  if (fe.statusCode === 400 && fe.message) return new SlipwayError('SLIPWAY_ERR_INVALID_INPUT', fe.message);
+  return new SlipwayError('SLIPWAY_ERR_INTERNAL', 'internal error', { cause: err });
+}
+
+/** REST: status code and JSON body. */
+export function toErrorReply(err: unknown): { statusCode: number; body: ErrorBody } {
+  const e = toSlipwayError(err);
+  const message = e.code === 'SLIPWAY_ERR_INTERNAL' ? 'internal error' : e.message;
+  const body: ErrorBody = { error: { code: e.code, message } };
+  if (e.field !== undefined) body.error.field = e.field;
+  return { statusCode: e.statusCode, body };
+}
+
+/**
+ * MCP: invalid arguments are a protocol error (InvalidParams naming the field);
+ * everything else is a tool result with isError, carrying the catalogue code, so the
+ * model can read what went wrong and try again.
+ */
+export function toMcpToolError(err: unknown): { isError: true; content: { type: 'text'; text: string }[]; structuredContent: ErrorBody } {
+  const e = toSlipwayError(err);
+  if (e.code === 'SLIPWAY_ERR_INVALID_INPUT') {
+    throw new McpError(JsonRpcErrorCode.InvalidParams, e.message, { code: e.code, field: e.field });
+  }
+  const { body } = toErrorReply(e);
+  return { isError: true, content: [{ type: 'text', text: `${body.error.code}: ${body.error.message}` }], structuredContent: body };
+}

@@ -1,0 +1,31 @@
+/**
+ * The process: read configuration, make sure a Docker engine answers (provisioning
+ * one where this machine allows it), listen, and close gracefully on signals.
+ */
+import closeWithGrace from 'close-with-grace';
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { ensureEngine } from './engine-provisioner.js';
+
+const config = loadConfig();
+const log = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
+
+if (config.docker.socketPath) {
+  try {
+    await ensureEngine({ socketPath: config.docker.socketPath, log, allowProvision: config.provisionEngine });
+  } catch (err) {
+    log.fatal((err as Error).message);
+    process.exit(1);
+  }
+}
+
+const app = await buildApp(config, { logger: log });
+
+closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
+  if (err) log.error({ err }, 'closing after an error');
+  else log.info({ signal }, 'closing');
+  await app.close();
+});
+
+await app.listen({ host: config.host, port: config.port });
