@@ -132,7 +132,12 @@ export class Slipway {
 
   /** stop_container: SIGTERM, `timeout` seconds of grace, SIGKILL; the run ends `cancelled`. */
   async stopContainer(input: StopContainerInput): Promise<StopContainerResult> {
-    const info = await this.docker.inspect(input.container_id);
+    const info = await this.docker.inspect(input.container_id).catch((err: unknown) => {
+      if (err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_CONTAINER_NOT_FOUND') {
+        throw new SlipwayError(err.code, `no Slipway container ${input.container_id}`, { field: 'container_id' });
+      }
+      throw err;
+    });
     const labels = info.Config.Labels ?? {};
     const owned = labels[LABEL_MANAGED] === 'true' && labels[LABEL_INSTANCE] === this.settings.instance;
     if (!owned && !this.settings.manageAllContainers) {

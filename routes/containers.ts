@@ -50,6 +50,10 @@ const containerRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ),
         response: { 200: StopContainerResult, ...errorReplies },
       },
+      // `curl -X POST .../stop` with no body at all is the common call.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
     async (request) => {
       const { timeout } = request.body ?? {};
