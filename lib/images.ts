@@ -51,6 +51,11 @@ export class Images {
       if (detail?.current !== undefined) progress.current = detail.current;
       if (detail?.total !== undefined) progress.total = detail.total;
       onProgress(progress);
+    }).catch((err: unknown) => {
+      if (err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_IMAGE_NOT_FOUND') {
+        throw new SlipwayError(err.code, `image ${image} was not found: ${err.message}`, { field: 'image', cause: err });
+      }
+      throw err;
     });
     const info = await this.docker.inspectImage(image);
     if (!info) throw new SlipwayError('SLIPWAY_ERR_IMAGE_NOT_FOUND', `image ${image} was not found after pulling`, { field: 'image' });
@@ -64,14 +69,7 @@ export class Images {
     if (policy === 'never') {
       throw new SlipwayError('SLIPWAY_ERR_IMAGE_NOT_FOUND', `image ${ref} is not present and pull_policy is never`, { field: 'image' });
     }
-    try {
-      await this.pull(ref, onProgress);
-    } catch (err) {
-      if (err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_IMAGE_NOT_FOUND') {
-        throw new SlipwayError('SLIPWAY_ERR_IMAGE_NOT_FOUND', `image ${ref} could not be pulled: ${err.message}`, { field: 'image', cause: err });
-      }
-      throw err;
-    }
+    await this.pull(ref, onProgress);
     return true;
   }
 }

@@ -5,10 +5,18 @@ import { Type } from '@sinclair/typebox';
  * Docker's reference grammar ([registry[:port]/]path[:tag][@sha256:digest]), checked
  * before anything reaches the engine: no spaces, quotes, `;`, `$` or other shell text.
  */
+const DOMAIN_COMPONENT = '[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?';
+const PORT = '(?::[0-9]{1,5})?';
+/** As Docker decides: a first component is a registry only with a dot, a port, or as localhost. */
+const DOMAIN = `(?:localhost${PORT}|${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})+${PORT}|${DOMAIN_COMPONENT}:[0-9]{1,5})`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+
+/**
+ * Docker's reference grammar ([registry[:port]/]path[:tag][@sha256:digest]), checked
+ * before anything reaches the engine: no spaces, quotes, `;`, `$` or other shell text.
+ */
 export const IMAGE_REFERENCE_PATTERN =
-  '^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?)/)?' +
-  '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*' +
-  '(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$';
+  `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`;
 
 export const ImageReference = Type.String({
   pattern: IMAGE_REFERENCE_PATTERN,
@@ -32,6 +40,8 @@ export const Command = Type.Union(
 
 export const Environment = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256 }), Type.String({ maxLength: 32768 }), {
   maxProperties: 256,
+  // Names outside the pattern must be refused, not accepted as unconstrained extras.
+  additionalProperties: false,
   description: 'Environment variables for the process.',
 });
 
