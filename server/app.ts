@@ -17,6 +17,7 @@ import { ajv, queryAjv } from '../schemas/validator.js';
 import containerRoutes from '../routes/containers.js';
 import healthRoutes from '../routes/health.js';
 import imageRoutes from '../routes/images.js';
+import mcpRoutes from '../routes/mcp.js';
 import payloadRoutes from '../routes/payloads.js';
 
 declare module 'fastify' {
@@ -90,6 +91,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(containerRoutes, { prefix: '/v1' });
   await app.register(payloadRoutes, { prefix: '/v1' });
   await app.register(imageRoutes, { prefix: '/v1' });
+  await app.register(mcpRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

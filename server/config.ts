@@ -34,11 +34,32 @@ export interface Config {
   runtime?: string;
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
+  mcp: McpConfig;
+}
+
+/** The MCP door at /mcp (routes/mcp.ts, server/mcp/). */
+export interface McpConfig {
+  /**
+   * Origin header values accepted (DNS rebinding): `scheme://host` matches any port,
+   * `scheme://host:port` that port only, `*` anything. A request without Origin
+   * (a non-browser client) is accepted.
+   */
+  allowedOrigins: string[];
+  /** Host header values accepted: `host` matches any port, `host:port` that port only, `*` anything. */
+  allowedHosts: string[];
+  /** A session with no open request and no tool call running for this long is ended. */
+  sessionIdleSeconds: number;
+  /** Sessions open at once; an initialize beyond it is refused with 503. */
+  maxSessions: number;
+  /** Per-session bound of the resumability event store, in messages and in bytes of JSON. */
+  eventStoreMaxEvents: number;
+  eventStoreMaxBytes: number;
 }
 
 type Source = Record<string, string | undefined>;
 
 const MIB = 1024 * 1024;
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
 function int(src: Source, name: string, fallback: number, min = 0): number {
   const raw = src[name];
@@ -129,6 +150,14 @@ export function loadConfig(env: Source = process.env): Config {
     payloadUser: src.SLIPWAY_PAYLOAD_USER || '65534:65534',
     languagePresets: json(src, 'SLIPWAY_LANGUAGE_PRESETS', {}),
     registryAuth: json(src, 'SLIPWAY_REGISTRY_AUTH', {}),
+    mcp: {
+      allowedOrigins: list(src, 'SLIPWAY_MCP_ALLOWED_ORIGINS', LOOPBACK_NAMES.flatMap((h) => [`http://${h}`, `https://${h}`])),
+      allowedHosts: list(src, 'SLIPWAY_MCP_ALLOWED_HOSTS', LOOPBACK_NAMES),
+      sessionIdleSeconds: num(src, 'SLIPWAY_MCP_SESSION_IDLE_SECONDS', 1800),
+      maxSessions: int(src, 'SLIPWAY_MCP_MAX_SESSIONS', 1000, 1),
+      eventStoreMaxEvents: int(src, 'SLIPWAY_MCP_EVENT_STORE_MAX_EVENTS', 1000, 1),
+      eventStoreMaxBytes: int(src, 'SLIPWAY_MCP_EVENT_STORE_MAX_BYTES', MIB, 1024),
+    },
   };
   if (src.SLIPWAY_RUNTIME) config.runtime = src.SLIPWAY_RUNTIME;
   for (const mode of config.networkModes) {

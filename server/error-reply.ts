@@ -45,16 +45,22 @@ export function toErrorReply(err: unknown): { statusCode: number; body: ErrorBod
   return { statusCode: e.statusCode, body };
 }
 
+/** Where an MCP error result carries the catalogue error, machine-readable. */
+export const MCP_ERROR_META_KEY = 'io.slipway/error';
+
 /**
  * MCP: invalid arguments are a protocol error (InvalidParams naming the field);
  * everything else is a tool result with isError, carrying the catalogue code, so the
- * model can read what went wrong and try again.
+ * model can read what went wrong and try again. The code goes in the text and in
+ * `_meta`, not in structuredContent: clients check structuredContent against the
+ * tool's outputSchema even on isError results (SDK 1.x Client.callTool does), and an
+ * error body is not a RunResult.
  */
-export function toMcpToolError(err: unknown): { isError: true; content: { type: 'text'; text: string }[]; structuredContent: ErrorBody } {
+export function toMcpToolError(err: unknown): { isError: true; content: { type: 'text'; text: string }[]; _meta: { [MCP_ERROR_META_KEY]: ErrorBody['error'] } } {
   const e = toSlipwayError(err);
   if (e.code === 'SLIPWAY_ERR_INVALID_INPUT') {
     throw new McpError(JsonRpcErrorCode.InvalidParams, e.message, { code: e.code, field: e.field });
   }
   const { body } = toErrorReply(e);
-  return { isError: true, content: [{ type: 'text', text: `${body.error.code}: ${body.error.message}` }], structuredContent: body };
+  return { isError: true, content: [{ type: 'text', text: `${body.error.code}: ${body.error.message}` }], _meta: { [MCP_ERROR_META_KEY]: body.error } };
 }

@@ -1,0 +1,93 @@
+/**
+ * The MCP door: streamable HTTP at /mcp (POST for messages, GET for the session's SSE
+ * stream and for resuming with Last-Event-ID, DELETE to end a session). Fastify parses
+ * the body and checks Origin and Host; the SDK transport of the session does the rest
+ * on the raw request and response, which is why the reply is hijacked.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { createMcpServer } from '../server/mcp/mcp-server.js';
+import { RequestGuard } from '../server/mcp/request-guard.js';
+import { McpSessions } from '../server/mcp/sessions.js';
+import { slipwayTools } from '../server/mcp/tools.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Open MCP sessions (the count is what memory checks look at). */
+    mcpSessions: McpSessions;
+  }
+}
+
+/** A JSON-RPC error reply, the shape MCP clients expect from the transport itself. */
+function refuse(reply: FastifyReply, status: number, code: number, message: string): FastifyReply {
+  return reply.status(status).type('application/json').send({ jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+const mcpRoutes: FastifyPluginAsync = async (app) => {
+  const { mcp } = app.config;
+  const guard = new RequestGuard(mcp.allowedOrigins, mcp.allowedHosts);
+  const tools = slipwayTools(app.config);
+  const log = app.log.child({ component: 'mcp' });
+  const sessions = new McpSessions(
+    {
+      idleMs: mcp.sessionIdleSeconds * 1000,
+      maxSessions: mcp.maxSessions,
+      eventStoreMaxEvents: mcp.eventStoreMaxEvents,
+      eventStoreMaxBytes: mcp.eventStoreMaxBytes,
+    },
+    (session) => createMcpServer({ slipway: app.slipway, tools, log }, session),
+    log,
+  );
+  app.decorate('mcpSessions', sessions);
+  // Before the HTTP server closes: SSE streams would otherwise hold it open, and the
+  // calls under way are aborted, which stops their containers.
+  app.addHook('preClose', async () => sessions.closeAll());
+
+  // DNS rebinding: a forged Host or Origin gets nothing, not even a session lookup.
+  const checkOriginAndHost = async (request: FastifyRequest, reply: FastifyReply) => {
+    const verdict = guard.check(request.headers.host, request.headers.origin);
+    if (!verdict.ok) {
+      request.log.warn({ host: request.headers.host, origin: request.headers.origin }, 'MCP request refused');
+      return refuse(reply, 403, -32000, `Forbidden: ${verdict.reason}`);
+    }
+  };
+
+  app.route({
+    method: ['GET', 'POST', 'DELETE'],
+    url: '/mcp',
+    schema: { hide: true },
+    onRequest: checkOriginAndHost,
+    handler: async (request, reply) => {
+      const header = request.headers['mcp-session-id'];
+      const sessionId = Array.isArray(header) ? header[0] : header;
+      let session;
+      if (sessionId !== undefined) {
+        session = sessions.get(sessionId);
+        if (!session) return refuse(reply, 404, -32001, 'Session not found');
+      } else if (request.method === 'POST' && isInitializeRequest(request.body)) {
+        if (!sessions.hasRoom()) return refuse(reply.header('retry-after', '30'), 503, -32000, 'Too many MCP sessions; try again later');
+        session = await sessions.open();
+      } else {
+        return refuse(reply, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+      }
+
+      session.track(reply.raw);
+      reply.hijack();
+      try {
+        await session.transport.handleRequest(request.raw, reply.raw, request.body);
+      } catch (err) {
+        request.log.error({ err }, 'MCP transport failed');
+        if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' });
+        reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'internal error' }, id: null }));
+      }
+      // An initialize the transport refused (bad version, malformed) leaves a session without an id.
+      if (session.id === undefined) await session.close();
+    },
+  });
+};
+
+// Registered without encapsulation (what fastify-plugin does), so `mcpSessions` is
+// visible on the app; the route's hooks are route-level and touch nothing else.
+(mcpRoutes as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+
+export default mcpRoutes;
