@@ -8,6 +8,8 @@ import type { ContainerCreateOptions } from 'dockerode';
 import type { ResolvedLimits } from './policy.js';
 
 export interface ContainerSpecInput {
+  /** Container name: `slipway-<run id>`, so operators can tell runs apart in `docker ps`. */
+  name?: string | undefined;
   image: string;
   cmd?: string[] | undefined;
   entrypoint?: string[] | undefined;
@@ -28,6 +30,7 @@ const TMPFS_OPTIONS = 'rw,nosuid,nodev,size=64m';
 export function buildContainerSpec(input: ContainerSpecInput): ContainerCreateOptions {
   const { limits } = input;
   const spec: ContainerCreateOptions = {
+    ...(input.name ? { name: input.name } : {}),
     Image: input.image,
     Env: Object.entries(input.env ?? {}).map(([k, v]) => `${k}=${v}`),
     Labels: input.labels,

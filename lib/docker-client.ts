@@ -110,6 +110,14 @@ export class DockerClient {
     });
   }
 
+  /** The container's whole multiplexed log from its start; with `follow`, live until it exits. */
+  async logs(container: EngineContainer, options: { follow: boolean }): Promise<NodeJS.ReadableStream> {
+    return this.call('container logs', { container: container.id }, async () => {
+      const stream = await container.logs({ follow: options.follow as true, stdout: true, stderr: true });
+      return stream as unknown as NodeJS.ReadableStream;
+    });
+  }
+
   async putArchive(container: EngineContainer, tar: Buffer, path: string): Promise<void> {
     await this.call('container put-archive', { container: container.id, path }, () => container.putArchive(tar, { path }));
   }

@@ -1,0 +1,142 @@
+/**
+ * Watches one started container to its end: demultiplexes its output into capped
+ * collectors and events, enforces the timeout and the output limit, honours
+ * cancellation, and reads from the engine how it ended. Used both for a run this
+ * process started and for one it picks up again after a restart (lib/reconcile.ts).
+ */
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { ActiveRuns, StopReason } from './active-runs.js';
+import type { DockerClient, EngineContainer } from './docker-client.js';
+import { LogDemuxer, type OutputStream } from './log-demux.js';
+import { OutputCollector } from './output-collector.js';
+import type { RunEvent } from './run-events.js';
+import type { RunResult, RunStatus } from '../schemas/run-result.js';
+
+export interface SupervisorSettings {
+  outputCapBytes: number;
+  outputLimitBytes: number;
+  stopGraceSeconds: number;
+}
+
+export interface Supervision {
+  runId: string;
+  image: string;
+  container: EngineContainer;
+  /** The multiplexed output: an attach stream, or a `logs` stream when following again. */
+  output: NodeJS.ReadableStream;
+  startedAt: Date;
+  /** Time left before the run is stopped as timed out. */
+  remainingMs: number;
+  timeoutMs: number;
+  memoryBytes: number;
+  /** Output bytes already reported in an earlier life of this run: collected, not re-emitted. */
+  alreadyEmitted?: { stdout: number; stderr: number } | undefined;
+  signal?: AbortSignal | undefined;
+  emit: (event: RunEvent) => void;
+}
+
+/** How long to wait for the output stream to drain after the process exited. */
+const DRAIN_TIMEOUT_MS = 5000;
+
+export async function superviseContainer(
+  s: Supervision,
+  deps: { docker: DockerClient; active: ActiveRuns; settings: SupervisorSettings; log: Logger },
+): Promise<RunResult> {
+  const { docker, active, settings, log } = deps;
+  const collected = { stdout: new OutputCollector(settings.outputCapBytes), stderr: new OutputCollector(settings.outputCapBytes) };
+  const skip = { stdout: s.alreadyEmitted?.stdout ?? 0, stderr: s.alreadyEmitted?.stderr ?? 0 };
+  let stopReason: StopReason | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const stop = (reason: StopReason, graceSeconds = settings.stopGraceSeconds): Promise<void> => {
+    if (!stopping) {
+      stopReason = reason;
+      log.info({ runId: s.runId, container: s.container.id, reason }, 'stopping run');
+      stopping = docker.stop(s.container, graceSeconds).then(
+        () => undefined,
+        (err) => log.warn({ runId: s.runId, err: String(err) }, 'stop failed'),
+      );
+    }
+    return stopping;
+  };
+
+  const onFrame = (stream: OutputStream, payload: Buffer): void => {
+    collected[stream].add(payload);
+    if (collected.stdout.total + collected.stderr.total > settings.outputLimitBytes) {
+      void stop('output_limit', 0);
+      return;
+    }
+    let data = payload;
+    if (skip[stream] > 0) {
+      const skipped = Math.min(skip[stream], data.length);
+      skip[stream] -= skipped;
+      data = data.subarray(skipped);
+      if (data.length === 0) return;
+    }
+    s.emit({ type: 'output', stream, data: data.toString('utf8') });
+  };
+
+  const drained = pipeline(s.output, new LogDemuxer(onFrame)).catch((err) =>
+    log.debug({ runId: s.runId, err: String(err) }, 'output stream ended with an error'),
+  );
+  active.add({ runId: s.runId, containerId: s.container.id, stop });
+  const onAbort = (): void => void stop('cancelled');
+  s.signal?.addEventListener('abort', onAbort, { once: true });
+  if (s.signal?.aborted) onAbort();
+  const timer = setTimeout(() => void stop('timed_out'), Math.max(0, s.remainingMs));
+  try {
+    const { StatusCode } = await docker.wait(s.container);
+    clearTimeout(timer);
+    await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref())]);
+    await stopping;
+    const state = (await docker.inspect(s.container.id)).State;
+    const finishedAt = state.FinishedAt && !state.FinishedAt.startsWith('0001') ? new Date(state.FinishedAt) : new Date();
+    const status = finalStatus(stopReason, state.OOMKilled, StatusCode);
+    return {
+      success: status === 'succeeded',
+      exit_code: StatusCode,
+      stdout: collected.stdout.text(),
+      stderr: collected.stderr.text(),
+      execution_time: Math.max(0, Math.round(finishedAt.getTime() - s.startedAt.getTime())) / 1000,
+      error_message: errorMessage(status, stopReason, StatusCode, s, settings.outputLimitBytes),
+      run_id: s.runId,
+      status,
+      container_id: s.container.id,
+      image: s.image,
+      started_at: s.startedAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      stdout_truncated: collected.stdout.truncated,
+      stderr_truncated: collected.stderr.truncated,
+    };
+  } finally {
+    clearTimeout(timer);
+    s.signal?.removeEventListener('abort', onAbort);
+    active.delete(s.runId);
+    (s.output as unknown as { destroy?(): void }).destroy?.();
+  }
+}
+
+export function finalStatus(stopReason: StopReason | undefined, oomKilled: boolean, exitCode: number): RunStatus {
+  if (stopReason === 'timed_out') return 'timed_out';
+  if (stopReason === 'cancelled') return 'cancelled';
+  if (stopReason === 'output_limit') return 'failed';
+  if (oomKilled) return 'oom_killed';
+  return exitCode === 0 ? 'succeeded' : 'failed';
+}
+
+function errorMessage(status: RunStatus, stopReason: StopReason | undefined, exitCode: number, s: Supervision, outputLimitBytes: number): string | null {
+  if (stopReason === 'output_limit') return `run produced more than ${outputLimitBytes} bytes of output and was stopped`;
+  switch (status) {
+    case 'succeeded':
+      return null;
+    case 'timed_out':
+      return `run exceeded its timeout of ${s.timeoutMs / 1000}s and was stopped`;
+    case 'cancelled':
+      return 'run was cancelled';
+    case 'oom_killed':
+      return `run was killed for exceeding its memory limit of ${Math.round(s.memoryBytes / 1024 / 1024)} MiB`;
+    default:
+      return `process exited with code ${exitCode}`;
+  }
+}
