@@ -32,8 +32,9 @@ type OutputStream = 'stdout' | 'stderr';
 export class RunNotifier {
   private step = 0;
   private lastProgressAt = 0;
-  private progressOwed = false;
   private lines = 0;
+  /** The line count the last output progress reported, so the final count is never lost to throttling. */
+  private reportedLines = 0;
   private logLines = 0;
   private readonly partial: Record<OutputStream, string> = { stdout: '', stderr: '' };
   private readonly pending = new Set<Promise<void>>();
@@ -65,6 +66,8 @@ export class RunNotifier {
       case 'output':
         this.output(event.stream, event.data);
         break;
+      default:
+        this.other(event);
     }
   };
 
@@ -77,8 +80,16 @@ export class RunNotifier {
       if (this.partial[stream] !== '') this.line(stream, this.partial[stream]);
       this.partial[stream] = '';
     }
-    if (this.progressOwed) this.progress(this.outputMessage(), true);
+    if (this.lines !== this.reportedLines && this.progress(this.outputMessage(), true)) this.reportedLines = this.lines;
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Lines of a repository build (`{ type: 'build', line }`), once the executor emits them. */
+  private other(event: unknown): void {
+    const e = event as { type?: unknown; line?: unknown };
+    if (e.type !== 'build' || typeof e.line !== 'string') return;
+    this.log('info', 'build', e.line.slice(0, MAX_LINE_CHARS));
+    this.progress(`build: ${e.line.slice(0, 200)}`, false);
   }
 
   private output(stream: OutputStream, data: string): void {
@@ -90,7 +101,7 @@ export class RunNotifier {
       this.line(stream, this.partial[stream].slice(0, MAX_LINE_CHARS));
       this.partial[stream] = this.partial[stream].slice(MAX_LINE_CHARS);
     }
-    this.progress(this.outputMessage(), false);
+    if (this.progress(this.outputMessage(), false)) this.reportedLines = this.lines;
   }
 
   private line(stream: OutputStream, text: string): void {
@@ -109,17 +120,15 @@ export class RunNotifier {
     return `${this.lines} line${this.lines === 1 ? '' : 's'} of output so far`;
   }
 
-  private progress(message: string, always: boolean): void {
-    if (this.progressToken === undefined) return;
+  /** Sends a progress notification unless throttled; says whether it did. */
+  private progress(message: string, always: boolean): boolean {
+    if (this.progressToken === undefined) return false;
     const now = Date.now();
-    if (!always && now - this.lastProgressAt < PROGRESS_INTERVAL_MS) {
-      this.progressOwed = true;
-      return;
-    }
+    if (!always && now - this.lastProgressAt < PROGRESS_INTERVAL_MS) return false;
     this.lastProgressAt = now;
-    this.progressOwed = false;
     // The spec wants progress to increase with every notification; there is no known total.
     this.track(this.send({ method: 'notifications/progress', params: { progressToken: this.progressToken, progress: ++this.step, message } }));
+    return true;
   }
 
   private log(level: LoggingLevel, logger: string, data: unknown): void {
