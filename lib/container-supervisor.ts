@@ -4,6 +4,7 @@
  * cancellation, and reads from the engine how it ended. Used both for a run this
  * process started and for one it picks up again after a restart (lib/reconcile.ts).
  */
+import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { ActiveRuns, StopReason } from './active-runs.js';
@@ -46,6 +47,8 @@ export async function superviseContainer(
   const { docker, active, settings, log } = deps;
   const collected = { stdout: new OutputCollector(settings.outputCapBytes), stderr: new OutputCollector(settings.outputCapBytes) };
   const skip = { stdout: s.alreadyEmitted?.stdout ?? 0, stderr: s.alreadyEmitted?.stderr ?? 0 };
+  // Per stream, so a multi-byte character split across two frames is not mangled.
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   let stopReason: StopReason | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -74,7 +77,8 @@ export async function superviseContainer(
       data = data.subarray(skipped);
       if (data.length === 0) return;
     }
-    s.emit({ type: 'output', stream, data: data.toString('utf8') });
+    const text = decoders[stream].write(data);
+    s.emit({ type: 'output', stream, data: text, bytes: data.length });
   };
 
   const drained = pipeline(s.output, new LogDemuxer(onFrame)).catch((err) =>

@@ -154,6 +154,11 @@ export class DockerClient {
     return this.engine.getContainer(id);
   }
 
+  async listVolumes(filters: Record<string, string[]>): Promise<Docker.VolumeInspectInfo[]> {
+    const { Volumes } = await this.call('volume list', { filters }, () => this.engine.listVolumes({ filters }));
+    return Volumes ?? [];
+  }
+
   listContainers(filters: Record<string, string[]>): Promise<Docker.ContainerInfo[]> {
     return this.call('container list', { filters }, () => this.engine.listContainers({ all: true, filters }));
   }

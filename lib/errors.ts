@@ -17,6 +17,11 @@ export const ERROR_CATALOGUE = {
   SLIPWAY_ERR_INTERNAL: { status: 500, title: 'Internal error' },
   SLIPWAY_ERR_ENGINE: { status: 502, title: 'Docker engine error' },
   SLIPWAY_ERR_ENGINE_UNAVAILABLE: { status: 503, title: 'Docker engine unavailable' },
+  SLIPWAY_ERR_REPO_NOT_FOUND: { status: 404, title: 'Repository not found' },
+  SLIPWAY_ERR_REF_NOT_FOUND: { status: 404, title: 'Git ref not found' },
+  SLIPWAY_ERR_REPO_TOO_LARGE: { status: 413, title: 'Repository or build context too large' },
+  SLIPWAY_ERR_GIT_REMOTE: { status: 502, title: 'Git remote error' },
+  SLIPWAY_ERR_GIT_TIMEOUT: { status: 504, title: 'Git remote timed out' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -26,13 +31,16 @@ export class SlipwayError extends Error {
   readonly statusCode: number;
   /** The input field at fault, as a path such as `files[1].path`. */
   readonly field?: string;
+  /** For SLIPWAY_ERR_RATE_LIMITED: when trying again makes sense (the Retry-After header). */
+  readonly retryAfterSeconds?: number;
 
-  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = 'SlipwayError';
     this.code = code;
     this.statusCode = ERROR_CATALOGUE[code].status;
     if (options.field !== undefined) this.field = options.field;
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

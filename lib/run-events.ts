@@ -7,5 +7,8 @@ import type { PullProgress } from './images.js';
  */
 export type RunEvent =
   | { type: 'status'; status: RunStatus; container_id?: string }
-  | { type: 'output'; stream: 'stdout' | 'stderr'; data: string }
-  | { type: 'pull'; progress: PullProgress };
+  /** `bytes` is the raw length, which `data` (decoded text) need not match. */
+  | { type: 'output'; stream: 'stdout' | 'stderr'; data: string; bytes: number }
+  | { type: 'pull'; progress: PullProgress }
+  /** One line of a repository build's output (clone notes, Dockerfile steps), as it happens. */
+  | { type: 'build'; line: string };

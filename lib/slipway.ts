@@ -3,7 +3,7 @@
  * (schemas/) and returning the result shapes of schemas/. Configuration arrives as
  * plain settings; nothing here knows about HTTP or MCP.
  */
-import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ActiveRuns } from './active-runs.js';
 import { toArgv } from './command-line.js';
@@ -19,11 +19,25 @@ import type { ContainerRunInput } from '../schemas/container-run.js';
 import type { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../schemas/containers.js';
 import type { PullImageInput, PullImageResult } from '../schemas/images.js';
 import type { PayloadFile, PayloadRunInput } from '../schemas/payload-run.js';
-import type { RunResult } from '../schemas/run-result.js';
 import type { PullProgress } from './images.js';
+import { reconcile } from './reconcile.js';
+import type { RunEvent } from './run-events.js';
+import { RunLogs } from './run-log.js';
+import { RunQueue } from './run-queue.js';
+import { RunStore } from './run-store.js';
+import { RunManager, toPublicRecord, type RunPlan } from './runs.js';
+import type { ListRunsInput, ListRunsResult } from '../schemas/runs.js';
+import type { RunResult } from '../schemas/run-result.js';
+
+/** The run-control fields (schemas/runs.ts RunControl) as they arrive with any run input. */
+export interface RunControlInput {
+  wait?: boolean | undefined;
+  idempotency_key?: string | undefined;
+}
 
 export interface SlipwaySettings {
   instance: string;
+  dataDir: string;
   outputCapBytes: number;
   outputLimitBytes: number;
   stopGraceSeconds: number;
@@ -33,6 +47,13 @@ export interface SlipwaySettings {
   manageAllContainers: boolean;
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
+  runs: { maxConcurrent: number; maxQueued: number; retryAfterSeconds: number; logMaxBytes: number; retentionSeconds: number; sweepIntervalSeconds: number };
+}
+
+/** How a caller starts a run: wait for it or not, as whom, with which retry key. */
+export interface RunCallOptions extends RunOptions {
+  owner?: string | null | undefined;
+  idempotencyKey?: string | undefined;
 }
 
 /** Where payload files are placed inside the container. */
@@ -41,9 +62,13 @@ const DEFAULT_STOP_GRACE_SECONDS = 10;
 
 export class Slipway {
   readonly activeRuns = new ActiveRuns();
+  readonly runs: RunManager;
+  readonly logs: RunLogs;
+  private readonly store: RunStore;
   private readonly executor: Executor;
   private readonly images: Images;
   private readonly presets: Record<string, LanguagePreset>;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly docker: DockerClient,
@@ -53,59 +78,117 @@ export class Slipway {
     this.executor = new Executor(docker, this.activeRuns, settings, log);
     this.images = new Images(docker, settings.registryAuth);
     this.presets = mergePresets(settings.languagePresets);
+    this.store = new RunStore(settings.dataDir);
+    this.logs = new RunLogs(join(settings.dataDir, 'logs'), settings.runs.logMaxBytes);
+    const queue = new RunQueue(settings.runs.maxConcurrent, settings.runs.maxQueued, settings.runs.retryAfterSeconds);
+    this.runs = new RunManager(this.store, this.logs, queue, this.activeRuns, log);
+  }
+
+  /**
+   * Reconciles run records with the engine (after a restart) and starts the retention
+   * sweep. An unreachable engine is logged, not fatal: readiness reports it.
+   */
+  async init(): Promise<void> {
+    this.sweep();
+    this.sweepTimer = setInterval(() => this.sweep(), this.settings.runs.sweepIntervalSeconds * 1000).unref();
+    try {
+      await reconcile({ docker: this.docker, store: this.store, logs: this.logs, runs: this.runs, executor: this.executor, instance: this.settings.instance, log: this.log });
+    } catch (err) {
+      this.log.error({ err: String(err) }, 'could not reconcile runs with the engine');
+    }
+  }
+
+  /** Deletes records and logs of runs that ended longer ago than the retention. */
+  sweep(): number {
+    const expired = this.store.expire(new Date(Date.now() - this.settings.runs.retentionSeconds * 1000));
+    for (const runId of expired) this.logs.remove(runId);
+    return expired.length;
   }
 
   /** execute_docker_container */
-  async runImage(input: ContainerRunInput, options: RunOptions = {}): Promise<RunResult> {
+  async runImage(input: ContainerRunInput & RunControlInput, options: RunCallOptions = {}): Promise<RunResult> {
     const limits = resolveLimits(input, this.settings.policy);
     const cmd = toArgv(input.command, 'command');
     const entrypoint = toArgv(input.entrypoint, 'entrypoint');
-    const runId = randomUUID();
-    await this.ensureImage(input.image, input.pull_policy, options);
-    return this.executor.run(
-      {
-        runId,
-        image: input.image,
-        cmd,
-        entrypoint,
-        env: input.environment,
-        workingDir: input.working_dir,
-        user: input.user,
-        labels: this.labels(runId, 'image'),
-        limits,
-        stdin: input.stdin,
+    const plan: RunPlan = {
+      kind: 'image',
+      image: input.image,
+      timeoutMs: limits.timeoutMs,
+      request: input,
+      execute: async ({ runId, signal, emit }) => {
+        await this.ensureImage(input.image, input.pull_policy, emit);
+        return this.executor.run(
+          { runId, image: input.image, cmd, entrypoint, env: input.environment, workingDir: input.working_dir, user: input.user, labels: this.labels(runId, 'image'), limits, stdin: input.stdin },
+          { signal, onEvent: emit },
+        );
       },
-      options,
-    );
+    };
+    return this.start(plan, input, options);
   }
 
   /** execute_with_payload */
-  async runPayload(input: PayloadRunInput, options: RunOptions = {}): Promise<RunResult> {
+  async runPayload(input: PayloadRunInput & RunControlInput, options: RunCallOptions = {}): Promise<RunResult> {
     const preset = input.language ? this.presets[input.language] : undefined;
     if (!preset && !input.image) throw invalidInput('language', 'either language or image is required');
     if (!preset && !input.command) throw invalidInput('command', 'command is required when no language is given');
     const image = input.image ?? preset!.image;
     const limits = resolveLimits(input, this.settings.policy);
     const cmd = toArgv(input.command, 'command') ?? preset!.command;
-    const files = prepareFiles(this.payloadFiles(input, preset));
-    const tar = await packFiles(files);
-    const runId = randomUUID();
-    await this.ensureImage(image, input.pull_policy, options);
-    return this.executor.run(
-      {
-        runId,
-        image,
-        cmd,
-        env: input.environment,
-        workingDir: PAYLOAD_DIR,
-        user: this.settings.payloadUser,
-        labels: this.labels(runId, 'payload'),
-        limits,
-        stdin: input.stdin,
-        files: { tar, dir: PAYLOAD_DIR },
+    const tar = await packFiles(prepareFiles(this.payloadFiles(input, preset)));
+    const plan: RunPlan = {
+      kind: 'payload',
+      image,
+      timeoutMs: limits.timeoutMs,
+      request: input,
+      execute: async ({ runId, signal, emit }) => {
+        await this.ensureImage(image, input.pull_policy, emit);
+        return this.executor.run(
+          {
+            runId,
+            image,
+            cmd,
+            env: input.environment,
+            workingDir: PAYLOAD_DIR,
+            user: this.settings.payloadUser,
+            labels: this.labels(runId, 'payload'),
+            limits,
+            stdin: input.stdin,
+            files: { tar, dir: PAYLOAD_DIR },
+          },
+          { signal, onEvent: emit },
+        );
       },
-      options,
-    );
+    };
+    return this.start(plan, input, options);
+  }
+
+  private start(plan: RunPlan, control: RunControlInput, options: RunCallOptions): Promise<RunResult> {
+    return this.runs.start(plan, {
+      wait: control.wait ?? true,
+      owner: options.owner,
+      idempotencyKey: options.idempotencyKey ?? control.idempotency_key,
+      signal: options.signal,
+      onEvent: options.onEvent,
+    });
+  }
+
+  /** GET /v1/runs: newest first, keyset-paginated by an opaque cursor. */
+  listRuns(input: ListRunsInput, owner?: string): ListRunsResult {
+    const limit = input.limit ?? 50;
+    let before: { created_at: string; id: string } | undefined;
+    if (input.cursor) {
+      try {
+        before = JSON.parse(Buffer.from(input.cursor, 'base64url').toString('utf8')) as { created_at: string; id: string };
+      } catch {
+        throw invalidInput('cursor', 'cursor is not one this server gave');
+      }
+      if (typeof before?.created_at !== 'string' || typeof before.id !== 'string') throw invalidInput('cursor', 'cursor is not one this server gave');
+    }
+    const rows = this.store.list({ status: input.status, kind: input.kind, since: input.since, until: input.until, owner, limit: limit + 1, before });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > limit && last ? Buffer.from(JSON.stringify({ created_at: last.created_at, id: last.run_id })).toString('base64url') : null;
+    return { runs: page.map((r) => toPublicRecord({ ...r, log_truncated: r.log_truncated || this.logs.isTruncated(r.run_id) })), next_cursor: nextCursor };
   }
 
   /** list_running_containers */
@@ -159,8 +242,11 @@ export class Slipway {
   }
 
   /** Called when the gateway closes: runs under way are stopped and their containers removed. */
-  shutdown(): Promise<void> {
-    return this.executor.shutdown();
+  async shutdown(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    await this.runs.shutdown();
+    await this.executor.shutdown();
+    this.store.close();
   }
 
   async ping(): Promise<void> {
@@ -171,12 +257,12 @@ export class Slipway {
     return runLabels(this.settings.instance, runId, kind);
   }
 
-  private async ensureImage(image: string, policy: ContainerRunInput['pull_policy'], options: RunOptions): Promise<void> {
+  private async ensureImage(image: string, policy: ContainerRunInput['pull_policy'], emit: (event: RunEvent) => void): Promise<void> {
     let announced = false;
     await this.images.ensure(image, policy ?? 'missing', (progress) => {
-      if (!announced) options.onEvent?.({ type: 'status', status: 'pulling' });
+      if (!announced) emit({ type: 'status', status: 'pulling' });
       announced = true;
-      options.onEvent?.({ type: 'pull', progress });
+      emit({ type: 'pull', progress });
     });
   }
 

@@ -5,6 +5,7 @@ import { ContainerRunInput } from '../schemas/container-run.js';
 import { ContainerRef, ListContainersInput, ListContainersResult, StopContainerResult } from '../schemas/containers.js';
 import { errorReplies } from '../schemas/error-reply.js';
 import { RunResult } from '../schemas/run-result.js';
+import { IdempotencyHeaders, runCallOptions, sendRun } from './run-reply.js';
 
 const containerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -13,12 +14,15 @@ const containerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['runs'],
         summary: 'Run an image (execute_docker_container)',
-        description: 'Creates a hardened container, runs it to its end and removes it. A non-zero exit is a 200 with `success: false`.',
+        description:
+          'Creates a hardened container, runs it to its end and removes it. A non-zero exit is a 200 with `success: false`. ' +
+          'With `"wait": false` the answer is a 202 at once, with the run in the body and its address in Location.',
+        headers: IdempotencyHeaders,
         body: ContainerRunInput,
-        response: { 200: RunResult, ...errorReplies },
+        response: { 200: RunResult, 202: RunResult, ...errorReplies },
       },
     },
-    async (request) => app.slipway.runImage(request.body),
+    async (request, reply) => sendRun(reply, await app.slipway.runImage(request.body, runCallOptions(request)), request.body.wait !== false),
   );
 
   app.get(

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { RunControl } from './runs.js';
 import { Command, ImageReference, RunLimits } from './common.js';
 
 /** Input of execute_docker_container / POST /v1/containers/run. */
@@ -13,6 +14,7 @@ export const ContainerRunInput = Type.Object(
     ),
     read_only: Type.Optional(Type.Boolean({ description: 'Read-only root filesystem (default true; `false` only where the server allows it). /tmp is always a small writable tmpfs.' })),
     ...RunLimits,
+    ...RunControl,
   },
   { additionalProperties: false },
 );

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { RunControl } from './runs.js';
 import { Command, ImageReference, RunLimits } from './common.js';
 
 export const PayloadFile = Type.Object(
@@ -24,6 +25,7 @@ export const PayloadRunInput = Type.Object(
     image: Type.Optional(ImageReference),
     command: Type.Optional(Command),
     ...RunLimits,
+    ...RunControl,
   },
   { additionalProperties: false },
 );

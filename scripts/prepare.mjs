@@ -23,9 +23,14 @@ function newestSource(dir) {
 }
 
 const installed = join(root, 'node_modules', '.package-lock.json');
-if (mtime(installed) < mtime(join(root, 'package-lock.json'))) {
+if (!existsSync(installed)) {
   console.error('slipway: installing dependencies (npm ci)');
   execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+} else if (mtime(installed) < mtime(join(root, 'package-lock.json'))) {
+  // An existing tree is brought up to date in place: `npm ci` would first delete it
+  // from under anything else running from it (a test run, a gateway).
+  console.error('slipway: updating dependencies (npm install)');
+  execFileSync(npm, ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
 
 if (!process.argv.includes('--no-build')) {

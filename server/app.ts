@@ -19,6 +19,7 @@ import healthRoutes from '../routes/health.js';
 import imageRoutes from '../routes/images.js';
 import mcpRoutes from '../routes/mcp.js';
 import payloadRoutes from '../routes/payloads.js';
+import runRoutes from '../routes/runs.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -42,9 +43,9 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   // One Ajv for both doors (schemas/validator.ts); query strings arrive as text and are coerced.
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'querystring' ? queryAjv : ajv).compile(schema));
   app.setErrorHandler((err, request, reply) => {
-    const { statusCode, body } = toErrorReply(err);
+    const { statusCode, body, headers } = toErrorReply(err);
     if (statusCode >= 500) request.log.error({ err }, 'request failed');
-    return reply.status(statusCode).send(body);
+    return reply.status(statusCode).headers(headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     const { statusCode, body } = toErrorReply(new SlipwayError('SLIPWAY_ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
@@ -70,6 +71,8 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     docker,
     {
       instance: config.instance,
+      dataDir: config.dataDir,
+      runs: config.runs,
       outputCapBytes: config.outputCapBytes,
       outputLimitBytes: config.outputLimitBytes,
       stopGraceSeconds: config.stopGraceSeconds,
@@ -82,6 +85,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     },
     options.logger.child({ component: 'executor' }),
   );
+  await slipway.init();
   app.decorate('slipway', slipway);
   app.decorate('config', config);
   // Containers of runs still going are stopped and removed rather than orphaned.
@@ -91,6 +95,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(containerRoutes, { prefix: '/v1' });
   await app.register(payloadRoutes, { prefix: '/v1' });
   await app.register(imageRoutes, { prefix: '/v1' });
+  await app.register(runRoutes, { prefix: '/v1' });
   await app.register(mcpRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

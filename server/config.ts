@@ -35,6 +35,21 @@ export interface Config {
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
   mcp: McpConfig;
+  runs: RunsConfig;
+}
+
+/** Run records, their logs, and how many runs execute at once (lib/runs.ts). */
+export interface RunsConfig {
+  maxConcurrent: number;
+  maxQueued: number;
+  retryAfterSeconds: number;
+  logMaxBytes: number;
+  retentionSeconds: number;
+  sweepIntervalSeconds: number;
+  /** SSE: a comment line this often keeps proxies from closing an idle stream. */
+  sseHeartbeatSeconds: number;
+  /** SSE: a reader that accepts nothing for this long is cut off (it can resume). */
+  sseStallSeconds: number;
 }
 
 /** The MCP door at /mcp (routes/mcp.ts, server/mcp/). */
@@ -150,6 +165,16 @@ export function loadConfig(env: Source = process.env): Config {
     payloadUser: src.SLIPWAY_PAYLOAD_USER || '65534:65534',
     languagePresets: json(src, 'SLIPWAY_LANGUAGE_PRESETS', {}),
     registryAuth: json(src, 'SLIPWAY_REGISTRY_AUTH', {}),
+    runs: {
+      maxConcurrent: int(src, 'SLIPWAY_MAX_CONCURRENT_RUNS', 4, 1),
+      maxQueued: int(src, 'SLIPWAY_MAX_QUEUED_RUNS', 32),
+      retryAfterSeconds: int(src, 'SLIPWAY_RETRY_AFTER_SECONDS', 5, 1),
+      logMaxBytes: int(src, 'SLIPWAY_RUN_LOG_MAX_BYTES', 16 * MIB, 1024),
+      retentionSeconds: int(src, 'SLIPWAY_RUN_RETENTION_SECONDS', 7 * 24 * 3600, 1),
+      sweepIntervalSeconds: int(src, 'SLIPWAY_RUN_SWEEP_INTERVAL_SECONDS', 300, 1),
+      sseHeartbeatSeconds: int(src, 'SLIPWAY_SSE_HEARTBEAT_SECONDS', 15, 1),
+      sseStallSeconds: int(src, 'SLIPWAY_SSE_STALL_SECONDS', 30, 1),
+    },
     mcp: {
       allowedOrigins: list(src, 'SLIPWAY_MCP_ALLOWED_ORIGINS', LOOPBACK_NAMES.flatMap((h) => [`http://${h}`, `https://${h}`])),
       allowedHosts: list(src, 'SLIPWAY_MCP_ALLOWED_HOSTS', LOOPBACK_NAMES),

@@ -36,13 +36,15 @@ export function toSlipwayError(err: unknown): SlipwayError {
   return new SlipwayError('SLIPWAY_ERR_INTERNAL', 'internal error', { cause: err });
 }
 
-/** REST: status code and JSON body. */
-export function toErrorReply(err: unknown): { statusCode: number; body: ErrorBody } {
+/** REST: status code, JSON body, and the headers some errors call for (Retry-After). */
+export function toErrorReply(err: unknown): { statusCode: number; body: ErrorBody; headers: Record<string, string> } {
   const e = toSlipwayError(err);
   const message = e.code === 'SLIPWAY_ERR_INTERNAL' ? 'internal error' : e.message;
   const body: ErrorBody = { error: { code: e.code, message } };
   if (e.field !== undefined) body.error.field = e.field;
-  return { statusCode: e.statusCode, body };
+  const headers: Record<string, string> = {};
+  if (e.retryAfterSeconds !== undefined) headers['retry-after'] = String(e.retryAfterSeconds);
+  return { statusCode: e.statusCode, body, headers };
 }
 
 /** Where an MCP error result carries the catalogue error, machine-readable. */

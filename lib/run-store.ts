@@ -1,0 +1,197 @@
+/**
+ * Run records in an embedded SQLite database under the data directory. Writes are
+ * synchronous and in WAL mode, so a record survives the gateway being killed at any
+ * moment; the engine is the other half of the truth (lib/reconcile.ts).
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunKind } from './labels.js';
+import type { RunRecord } from '../schemas/runs.js';
+import type { RunResult, RunStatus } from '../schemas/run-result.js';
+
+export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timed_out', 'oom_killed', 'cancelled', 'error'];
+export const isFinal = (status: RunStatus): boolean => FINAL_STATUSES.includes(status);
+
+export interface NewRun {
+  id: string;
+  kind: RunKind;
+  image: string;
+  owner: string | null;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  timeoutMs: number;
+}
+
+/** A stored row: the record plus what only the gateway needs. */
+export interface StoredRun extends RunRecord {
+  owner: string | null;
+  timeout_ms: number;
+  request_hash: string | null;
+}
+
+export interface RunQuery {
+  status?: RunStatus | undefined;
+  kind?: RunKind | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  owner?: string | undefined;
+  limit: number;
+  /** Keyset pagination: rows created before this (created_at, id). */
+  before?: { created_at: string; id: string } | undefined;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  image TEXT NOT NULL,
+  owner TEXT,
+  idempotency_key TEXT,
+  request_hash TEXT,
+  container_id TEXT,
+  created_at TEXT NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  exit_code INTEGER,
+  execution_time REAL NOT NULL DEFAULT 0,
+  error_message TEXT,
+  stdout TEXT NOT NULL DEFAULT '',
+  stderr TEXT NOT NULL DEFAULT '',
+  stdout_truncated INTEGER NOT NULL DEFAULT 0,
+  stderr_truncated INTEGER NOT NULL DEFAULT 0,
+  log_truncated INTEGER NOT NULL DEFAULT 0,
+  timeout_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS runs_idempotency ON runs (ifnull(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+`;
+
+type Row = Record<string, unknown>;
+
+function toRecord(row: Row): StoredRun {
+  return {
+    run_id: row.id as string,
+    kind: row.kind as RunKind,
+    status: row.status as RunStatus,
+    image: row.image as string,
+    container_id: (row.container_id as string | null) ?? null,
+    created_at: row.created_at as string,
+    started_at: (row.started_at as string | null) ?? null,
+    finished_at: (row.finished_at as string | null) ?? null,
+    exit_code: (row.exit_code as number | null) ?? null,
+    execution_time: row.execution_time as number,
+    error_message: (row.error_message as string | null) ?? null,
+    success: row.status === 'succeeded',
+    stdout: row.stdout as string,
+    stderr: row.stderr as string,
+    stdout_truncated: row.stdout_truncated === 1,
+    stderr_truncated: row.stderr_truncated === 1,
+    log_truncated: row.log_truncated === 1,
+    owner: (row.owner as string | null) ?? null,
+    timeout_ms: row.timeout_ms as number,
+    request_hash: (row.request_hash as string | null) ?? null,
+  };
+}
+
+export class RunStore {
+  private readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(join(dataDir, 'runs.sqlite3'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  insert(run: NewRun): StoredRun {
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, kind, status, image, owner, idempotency_key, request_hash, created_at, timeout_ms)
+         VALUES (@id, @kind, 'queued', @image, @owner, @idempotencyKey, @requestHash, @createdAt, @timeoutMs)`,
+      )
+      .run({ ...run, createdAt: new Date().toISOString() });
+    return this.get(run.id)!;
+  }
+
+  get(id: string): StoredRun | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  byIdempotencyKey(owner: string | null, key: string): StoredRun | undefined {
+    const row = this.db.prepare("SELECT * FROM runs WHERE ifnull(owner, '') = ? AND idempotency_key = ?").get(owner ?? '', key) as Row | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  setStatus(id: string, status: RunStatus, fields: { container_id?: string; started_at?: string } = {}): void {
+    this.db
+      .prepare('UPDATE runs SET status = @status, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at) WHERE id = @id')
+      .run({ id, status, container_id: fields.container_id ?? null, started_at: fields.started_at ?? null });
+  }
+
+  finish(id: string, result: RunResult, logTruncated: boolean): void {
+    this.db
+      .prepare(
+        `UPDATE runs SET status = @status, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at),
+           finished_at = @finished_at, exit_code = @exit_code, execution_time = @execution_time, error_message = @error_message,
+           stdout = @stdout, stderr = @stderr, stdout_truncated = @stdout_truncated, stderr_truncated = @stderr_truncated,
+           log_truncated = @log_truncated
+         WHERE id = @id`,
+      )
+      .run({
+        id,
+        status: result.status,
+        container_id: result.container_id,
+        started_at: result.started_at,
+        finished_at: result.finished_at ?? new Date().toISOString(),
+        exit_code: result.exit_code,
+        execution_time: result.execution_time,
+        error_message: result.error_message,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        stdout_truncated: result.stdout_truncated ? 1 : 0,
+        stderr_truncated: result.stderr_truncated ? 1 : 0,
+        log_truncated: logTruncated ? 1 : 0,
+      });
+  }
+
+  /** Runs not yet in a final status: what a restart must reconcile. */
+  unfinished(): StoredRun[] {
+    const placeholders = FINAL_STATUSES.map(() => '?').join(', ');
+    return (this.db.prepare(`SELECT * FROM runs WHERE status NOT IN (${placeholders})`).all(...FINAL_STATUSES) as Row[]).map(toRecord);
+  }
+
+  list(q: RunQuery): StoredRun[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: q.limit };
+    if (q.status) (where.push('status = @status'), (params.status = q.status));
+    if (q.kind) (where.push('kind = @kind'), (params.kind = q.kind));
+    if (q.owner !== undefined) (where.push('owner = @owner'), (params.owner = q.owner));
+    if (q.since) (where.push('created_at >= @since'), (params.since = new Date(q.since).toISOString()));
+    if (q.until) (where.push('created_at < @until'), (params.until = new Date(q.until).toISOString()));
+    if (q.before) {
+      where.push('(created_at < @beforeCreated OR (created_at = @beforeCreated AND id < @beforeId))');
+      params.beforeCreated = q.before.created_at;
+      params.beforeId = q.before.id;
+    }
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as Row[]).map(toRecord);
+  }
+
+  /** Deletes final runs finished before `cutoff`; returns their ids so their logs go too. */
+  expire(cutoff: Date): string[] {
+    const placeholders = FINAL_STATUSES.map(() => '?').join(', ');
+    const rows = this.db
+      .prepare(`DELETE FROM runs WHERE status IN (${placeholders}) AND coalesce(finished_at, created_at) < ? RETURNING id`)
+      .all(...FINAL_STATUSES, cutoff.toISOString()) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The run as a first-class, durable thing: every execution (waited for or not) is a
+ * record in the RunStore with its events in RunLogs, admitted through the RunQueue,
+ * visible the same way from REST, MCP and SSE, cancellable, and idempotent by key.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ActiveRuns } from './active-runs.js';
+import { SlipwayError } from './errors.js';
+import type { RunKind } from './labels.js';
+import type { RunLogs } from './run-log.js';
+import type { RunQueue } from './run-queue.js';
+import type { RunEvent } from './run-events.js';
+import { isFinal, type RunStore, type StoredRun } from './run-store.js';
+import { RunResult } from '../schemas/run-result.js';
+import { RunRecord } from '../schemas/runs.js';
+
+/** What the library hands the run manager: everything needed to execute, once admitted. */
+export interface RunPlan {
+  kind: RunKind;
+  image: string;
+  timeoutMs: number;
+  /** The validated request, hashed so an idempotency key cannot be reused for another request. */
+  request: unknown;
+  execute(ctx: { runId: string; signal: AbortSignal; emit: (event: RunEvent) => void }): Promise<RunResult>;
+}
+
+export interface StartOptions {
+  wait: boolean;
+  owner?: string | null | undefined;
+  idempotencyKey?: string | undefined;
+  /** The caller's own cancellation (an MCP request cancelled); a dropped connection is not one. */
+  signal?: AbortSignal | undefined;
+  onEvent?: ((event: RunEvent) => void) | undefined;
+}
+
+interface LiveRun {
+  controller: AbortController;
+  done: Promise<RunResult>;
+}
+
+export class RunManager {
+  private readonly live = new Map<string, LiveRun>();
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly logs: RunLogs,
+    private readonly queue: RunQueue,
+    private readonly active: ActiveRuns,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Starts a run. Waiting, it answers the run's result; not waiting, the record as it
+   * stands (status `queued`), in the same shape, so both doors answer one schema.
+   */
+  async start(plan: RunPlan, options: StartOptions): Promise<RunResult> {
+    const owner = options.owner ?? null;
+    const requestHash = createHash('sha256').update(JSON.stringify(plan.request)).digest('hex');
+    if (options.idempotencyKey) {
+      const existing = this.store.byIdempotencyKey(owner, options.idempotencyKey);
+      if (existing) return this.replay(existing, requestHash, options);
+    }
+    this.queue.admit();
+    const runId = randomUUID();
+    this.store.insert({ id: runId, kind: plan.kind, image: plan.image, owner, idempotencyKey: options.idempotencyKey ?? null, requestHash, timeoutMs: plan.timeoutMs });
+    this.logs.start(runId);
+    this.logs.append(runId, 'status', { status: 'queued' });
+    const controller = new AbortController();
+    const cancelByCaller = (): void => controller.abort(new SlipwayError('SLIPWAY_ERR_CONFLICT', 'run was cancelled'));
+    options.signal?.addEventListener('abort', cancelByCaller, { once: true });
+    const emit = this.emitter(runId, options.onEvent);
+    const done = this.queue
+      .run(() => plan.execute({ runId, signal: controller.signal, emit }), controller.signal)
+      .then(
+        (result) => this.finish(runId, result),
+        (err: unknown) => this.fail(runId, plan.image, err, controller.signal.aborted),
+      )
+      .finally(() => {
+        options.signal?.removeEventListener('abort', cancelByCaller);
+        this.live.delete(runId);
+      });
+    this.live.set(runId, { controller, done });
+    if (!options.wait) {
+      done.catch(() => undefined); // the record carries the outcome
+      return toResult(this.get(runId));
+    }
+    return done;
+  }
+
+  /** Follows a run started by an earlier gateway process to its end (lib/reconcile.ts). */
+  adopt(runId: string, follow: (ctx: { signal: AbortSignal; emit: (event: RunEvent) => void }) => Promise<RunResult>): Promise<RunResult> {
+    this.logs.start(runId);
+    const controller = new AbortController();
+    const emit = this.emitter(runId, undefined);
+    const done = follow({ signal: controller.signal, emit })
+      .then(
+        (result) => this.finish(runId, result),
+        (err: unknown) => this.fail(runId, this.store.get(runId)?.image ?? '', err, false),
+      )
+      .finally(() => this.live.delete(runId));
+    this.live.set(runId, { controller, done });
+    return done;
+  }
+
+  get(runId: string, owner?: string | null): StoredRun {
+    const record = this.store.get(runId);
+    if (!record || (owner !== undefined && owner !== null && record.owner !== owner)) {
+      throw new SlipwayError('SLIPWAY_ERR_RUN_NOT_FOUND', `no run ${runId}`, { field: 'run_id' });
+    }
+    return { ...record, log_truncated: record.log_truncated || this.logs.isTruncated(runId) };
+  }
+
+  /** Cancels a queued or running run; its container is stopped and removed. */
+  async cancel(runId: string, owner?: string | null): Promise<StoredRun> {
+    const record = this.get(runId, owner);
+    const live = this.live.get(runId);
+    if (isFinal(record.status) || !live) {
+      throw new SlipwayError('SLIPWAY_ERR_CONFLICT', `run ${runId} has already ended (${record.status})`, { field: 'run_id' });
+    }
+    live.controller.abort(new SlipwayError('SLIPWAY_ERR_CONFLICT', 'run was cancelled'));
+    await this.active.get(runId)?.stop('cancelled');
+    await live.done.catch(() => undefined);
+    return this.get(runId);
+  }
+
+  /** Waits for a run to end, wherever it was started from. */
+  async completion(runId: string): Promise<StoredRun> {
+    await this.live.get(runId)?.done.catch(() => undefined);
+    return this.get(runId);
+  }
+
+  isLive(runId: string): boolean {
+    return this.live.has(runId);
+  }
+
+  /** Stops accepting work and cancels what is under way. */
+  async shutdown(): Promise<void> {
+    for (const { controller } of this.live.values()) controller.abort(new SlipwayError('SLIPWAY_ERR_CONFLICT', 'gateway shutting down'));
+    await Promise.allSettled([...this.live.values()].map((l) => l.done));
+  }
+
+  /** Routes a run's events to its record (status), its log, and the caller. */
+  private emitter(runId: string, onEvent: StartOptions['onEvent']): (event: RunEvent) => void {
+    return (event) => {
+      if (event.type === 'status') {
+        const fields = event.status === 'running' ? { started_at: new Date().toISOString(), ...(event.container_id ? { container_id: event.container_id } : {}) } : {};
+        this.store.setStatus(runId, event.status, fields);
+        this.logs.append(runId, 'status', { status: event.status, ...(event.container_id ? { container_id: event.container_id } : {}) });
+      } else if (event.type === 'output') {
+        this.logs.append(runId, event.stream, event.data, event.bytes);
+      } else if (event.type === 'pull') {
+        // Byte-level download ticks would crowd the log; status lines are what a reader wants.
+        if (event.progress.current === undefined) this.logs.append(runId, 'pull', event.progress);
+      } else if (event.type === 'build') {
+        this.logs.append(runId, 'build', event.line);
+      }
+      try {
+        onEvent?.(event);
+      } catch (err) {
+        this.log.warn({ runId, err: String(err) }, 'event listener failed');
+      }
+    };
+  }
+
+  private finish(runId: string, result: RunResult): RunResult {
+    this.store.finish(runId, result, this.logs.isTruncated(runId));
+    this.logs.append(runId, 'end', { status: result.status, exit_code: result.exit_code, error_message: result.error_message });
+    this.logs.finish(runId);
+    return result;
+  }
+
+  /** A run that never reached a result: cancelled while queued, or failed before its container ran. */
+  private fail(runId: string, image: string, err: unknown, cancelled: boolean): never {
+    const record = this.store.get(runId);
+    const status = cancelled ? 'cancelled' : 'error';
+    const message = cancelled ? 'run was cancelled before it started' : err instanceof SlipwayError ? err.message : 'internal error';
+    this.finish(runId, {
+      success: false,
+      exit_code: null,
+      stdout: '',
+      stderr: '',
+      execution_time: 0,
+      error_message: message,
+      run_id: runId,
+      status,
+      container_id: record?.container_id ?? null,
+      image,
+      started_at: record?.started_at ?? null,
+      finished_at: new Date().toISOString(),
+      stdout_truncated: false,
+      stderr_truncated: false,
+    });
+    if (!(err instanceof SlipwayError)) this.log.error({ runId, err }, 'run failed unexpectedly');
+    throw err;
+  }
+
+  private async replay(existing: StoredRun, requestHash: string, options: StartOptions): Promise<RunResult> {
+    if (existing.request_hash !== requestHash) {
+      throw new SlipwayError('SLIPWAY_ERR_CONFLICT', 'this idempotency key was used for a different request', { field: 'idempotency_key' });
+    }
+    return toResult(options.wait ? await this.completion(existing.run_id) : this.get(existing.run_id));
+  }
+}
+
+const RESULT_FIELDS = Object.keys(RunResult.properties) as (keyof RunResult)[];
+
+/** The result fields of a record (what a waited-for run answers). */
+export function toResult(record: RunRecord): RunResult {
+  return Object.fromEntries(RESULT_FIELDS.map((key) => [key, record[key]])) as RunResult;
+}
+
+/** The public record, without what only the gateway keeps (owner, request hash). */
+export function toPublicRecord(stored: RunRecord): RunRecord {
+  const keys = Object.keys(RunRecord.properties) as (keyof RunRecord)[];
+  return Object.fromEntries(keys.map((key) => [key, stored[key]])) as RunRecord;
+}

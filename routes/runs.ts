@@ -1,0 +1,90 @@
+/** Runs: look-up, listing, cancellation, and their logs (JSON pages, SSE, plain text). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { invalidInput } from '../lib/errors.js';
+import { toPublicRecord } from '../lib/runs.js';
+import { errorReplies } from '../schemas/error-reply.js';
+import { ListRunsInput, ListRunsResult, RunId, RunRecord } from '../schemas/runs.js';
+import { writeEventStream } from '../server/event-stream.js';
+
+const RunParams = Type.Object({ run_id: RunId });
+
+const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'List runs, newest first',
+        description: 'Filter by `status`, `kind` and creation time; page with `limit` and `next_cursor`.',
+        querystring: ListRunsInput,
+        response: { 200: ListRunsResult, ...errorReplies },
+      },
+    },
+    async (request) => app.slipway.listRuns(request.query),
+  );
+
+  app.get(
+    '/runs/:run_id',
+    { schema: { tags: ['runs'], summary: 'One run: status, timestamps, result (get_run)', params: RunParams, response: { 200: RunRecord, ...errorReplies } } },
+    async (request) => toPublicRecord(app.slipway.runs.get(request.params.run_id)),
+  );
+
+  app.delete(
+    '/runs/:run_id',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Cancel a run (cancel_run)',
+        description: 'A queued run never starts; a running one has its container stopped and removed. It ends `cancelled`. 409 if it had already ended.',
+        params: RunParams,
+        response: { 200: RunRecord, ...errorReplies },
+      },
+    },
+    async (request) => toPublicRecord(await app.slipway.runs.cancel(request.params.run_id)),
+  );
+
+  app.get(
+    '/runs/:run_id/logs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Follow a run\'s log (SSE)',
+        description:
+          'Server-Sent Events: `stdout`, `stderr`, `status`, `pull`, `build`, then `end` with the final status; each with an `id` increasing within the run. ' +
+          'A finished run replays from the start. `Last-Event-ID` (or `last_event_id`) resumes exactly after that event. `?format=text` streams the plain output instead.',
+        params: RunParams,
+        querystring: Type.Object(
+          {
+            format: Type.Optional(Type.Union([Type.Literal('sse'), Type.Literal('text')])),
+            last_event_id: Type.Optional(Type.Integer({ minimum: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+        headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
+        response: { ...errorReplies },
+      },
+    },
+    async (request, reply) => {
+      const { run_id: runId } = request.params;
+      app.slipway.runs.get(runId); // 404 before the stream starts
+      const header = request.headers['last-event-id'];
+      const afterId = header !== undefined ? Number(header) : (request.query.last_event_id ?? 0);
+      if (!Number.isSafeInteger(afterId)) throw invalidInput('last-event-id', 'Last-Event-ID must be an event id');
+      const closed = new AbortController();
+      request.raw.on('close', () => closed.abort());
+      reply.raw.on('close', () => closed.abort());
+      reply.hijack();
+      const { sseHeartbeatSeconds, sseStallSeconds } = app.config.runs;
+      const outcome = await writeEventStream(reply.raw, app.slipway.logs.read(runId, afterId, closed.signal), {
+        format: request.query.format ?? 'sse',
+        heartbeatMs: sseHeartbeatSeconds * 1000,
+        stallMs: sseStallSeconds * 1000,
+        signal: closed.signal,
+      });
+      if (outcome === 'stalled') request.log.info({ runId }, 'cut off a stalled log reader');
+    },
+  );
+};
+
+export default runRoutes;

@@ -1,0 +1,104 @@
+/** Shapes of run records and their look-ups (GET /v1/runs, get_run, cancel_run, get_run_logs). */
+import { Type, type Static } from '@sinclair/typebox';
+import { RunResult, RunStatus } from './run-result.js';
+
+export const RunKind = Type.Union([Type.Literal('image'), Type.Literal('payload'), Type.Literal('repo')]);
+
+/** Fields every run-starting operation accepts besides its own. */
+export const RunControl = {
+  wait: Type.Optional(
+    Type.Boolean({ description: 'Wait for the run to end (default true). With false the answer comes at once with the run id; follow it with get_run / GET /v1/runs/{id}.' }),
+  ),
+  idempotency_key: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'Retrying with the same key returns the same run instead of starting another.' }),
+  ),
+};
+
+/** A run as recorded: a run result plus what kind of run it is and when it was asked for. */
+export const RunRecord = Type.Composite(
+  [
+    RunResult,
+    Type.Object({
+      kind: RunKind,
+      created_at: Type.String({ description: 'ISO 8601' }),
+      log_truncated: Type.Boolean({ description: 'True when the kept log reached its size cap.' }),
+    }),
+  ],
+  { additionalProperties: false },
+);
+export type RunRecord = Static<typeof RunRecord>;
+
+export const RunAccepted = Type.Object(
+  {
+    run_id: Type.String(),
+    status: RunStatus,
+    location: Type.String({ description: 'Where to follow the run: GET this path.' }),
+  },
+  { additionalProperties: false },
+);
+export type RunAccepted = Static<typeof RunAccepted>;
+
+export const RunId = Type.String({ pattern: '^[0-9a-f-]{36}$', description: 'A run id.' });
+
+export const RunRef = Type.Object({ run_id: RunId }, { additionalProperties: false });
+export type RunRef = Static<typeof RunRef>;
+
+const IsoTime = (description: string) =>
+  Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$', description });
+
+export const ListRunsInput = Type.Object(
+  {
+    status: Type.Optional(RunStatus),
+    kind: Type.Optional(RunKind),
+    since: Type.Optional(IsoTime('Only runs created at or after this ISO 8601 time.')),
+    until: Type.Optional(IsoTime('Only runs created before this ISO 8601 time.')),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'Page size (default 50).' })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'From `next_cursor` of the previous page.' })),
+  },
+  { additionalProperties: false },
+);
+export type ListRunsInput = Static<typeof ListRunsInput>;
+
+export const ListRunsResult = Type.Object(
+  {
+    runs: Type.Array(RunRecord),
+    next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last.' }),
+  },
+  { additionalProperties: false },
+);
+export type ListRunsResult = Static<typeof ListRunsResult>;
+
+export const RunLogEventType = Type.Union(['stdout', 'stderr', 'status', 'pull', 'build', 'truncated', 'end'].map((t) => Type.Literal(t)));
+
+export const RunLogEvent = Type.Object(
+  {
+    id: Type.Integer({ description: 'Increases by one within the run, from 1.' }),
+    time: Type.String({ description: 'ISO 8601' }),
+    type: RunLogEventType,
+    data: Type.Unknown({ description: 'Text for stdout/stderr/build; an object for status, pull and end.' }),
+  },
+  { additionalProperties: false },
+);
+export type RunLogEvent = Static<typeof RunLogEvent>;
+
+export const RunLogsInput = Type.Object(
+  {
+    run_id: RunId,
+    after_event_id: Type.Optional(Type.Integer({ minimum: 0, description: 'Only events after this id (default 0: from the start).' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'At most this many events (default 1000).' })),
+  },
+  { additionalProperties: false },
+);
+export type RunLogsInput = Static<typeof RunLogsInput>;
+
+export const RunLogsResult = Type.Object(
+  {
+    run_id: Type.String(),
+    status: RunStatus,
+    events: Type.Array(RunLogEvent),
+    last_event_id: Type.Integer({ description: 'Pass as `after_event_id` to continue.' }),
+    complete: Type.Boolean({ description: 'True when the run has ended and every event up to its end is here.' }),
+  },
+  { additionalProperties: false },
+);
+export type RunLogsResult = Static<typeof RunLogsResult>;
