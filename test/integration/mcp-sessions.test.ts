@@ -4,7 +4,8 @@
 import t from 'tap';
 import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
-import { connectClient, eventually, INITIALIZE, rawInitialize, rawRequest } from '../fixtures/mcp.js';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { connectClient, containerGone, eventually, INITIALIZE, rawInitialize, rawRequest } from '../fixtures/mcp.js';
 
 // Sessions expire after one idle second here, so expiry can be watched.
 const gw = await startGateway({ SLIPWAY_MCP_SESSION_IDLE_SECONDS: '1' });
@@ -42,6 +43,25 @@ t.test('DELETE ends a session: afterwards it is 404 and gone from the map', asyn
   t.notOk(gw.app.mcpSessions.get(id), 'forgotten');
   const after = await rawRequest(mcpUrl, { method: 'POST', body: LIST, headers: { 'mcp-session-id': id } });
   t.equal(after.status, 404);
+});
+
+t.test('DELETE cancels the calls its session still has running', async (t) => {
+  const mcp = await connectClient(gw.url);
+  t.teardown(() => mcp.client.close());
+  let containerId: string | undefined;
+  mcp.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    containerId ??= (n.params.data as { container_id?: string }).container_id;
+  });
+  const abandon = new AbortController();
+  const pending = mcp.client
+    .callTool({ name: 'execute_docker_container', arguments: { image: BUSYBOX_IMAGE, command: ['sleep', '60'], timeout: 120 } }, undefined, { signal: abandon.signal })
+    .catch(() => undefined);
+  t.ok(await eventually(() => containerId !== undefined), 'the run is under way');
+  await mcp.transport.terminateSession();
+  t.ok(await eventually(() => containerGone(containerId!)), 'its container is gone');
+  // The call gets no answer from an ended session; the client gives up on it.
+  abandon.abort();
+  await pending;
 });
 
 t.test('dropped sessions expire when idle and the session map empties', async (t) => {
