@@ -96,7 +96,7 @@ export class RunNotifier {
     const parts = (this.partial[stream] + data).split('\n');
     this.partial[stream] = parts.pop()!;
     for (const part of parts) this.line(stream, part);
-    // A line without its newline yet still counts as output; one too long goes now.
+    // A line past the cap goes out in pieces, so what waits for a newline stays bounded.
     while (this.partial[stream].length >= MAX_LINE_CHARS) {
       this.line(stream, this.partial[stream].slice(0, MAX_LINE_CHARS));
       this.partial[stream] = this.partial[stream].slice(MAX_LINE_CHARS);
