@@ -1,0 +1,265 @@
+/**
+ * Shallow clone of one ref into a fresh temporary directory that is always removed.
+ * isomorphic-git does the protocol; lib/git-http-client.ts holds the network policy,
+ * the byte limit and the abort; this file decides what to fetch and maps failures
+ * into the catalogue (404 naming `repo_url` or `ref`, 413, 502, 504).
+ *
+ * What is fetched, cheapest first:
+ * - no ref: the remote's default branch (HEAD's symref target), depth 1;
+ * - a branch or tag name (tried in that order, like git), depth 1, no other refs or tags;
+ * - a commit SHA that some advertised ref points at: that ref, depth 1;
+ * - any other full SHA: the SHA itself, depth 1, which servers allow with
+ *   uploadpack.allowReachableSHA1InWant/allowAnySHA1InWant (GitHub, GitLab do); if
+ *   the server refuses, and for abbreviated SHAs, the whole default branch (still
+ *   under the byte and time limits) and the commit is looked up in it.
+ * Submodules are never fetched (isomorphic-git does not support them; gitlinks stay empty).
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import * as fsp from 'node:fs/promises';
+import { join } from 'node:path';
+import git, { type ServerRef } from 'isomorphic-git';
+import { invalidInput, SlipwayError } from './errors.js';
+import { GitHttpClient } from './git-http-client.js';
+import { checkRepoUrl, REPO_URL_FIELD, type RepoUrl, type Resolver } from './git-url-policy.js';
+import { mapGitError } from './git-errors.js';
+
+/** Server-side credentials for one host: a user and password, or a token (sent as the password). */
+export interface GitCredential {
+  username?: string;
+  password?: string;
+  token?: string;
+}
+
+export interface CloneSettings {
+  /** SLIPWAY_GIT_ALLOWED_HOSTS */
+  allowedHosts: string[];
+  /** By `host` or `host:port`; never from a caller. */
+  credentials: Record<string, GitCredential>;
+  /** Bytes the remote may send (pack and ref advertisements). */
+  cloneMaxBytes: number;
+  /** Bytes the clone may write to disk (pack, index, working tree): a small pack can inflate. */
+  cloneDiskMaxBytes: number;
+  cloneTimeoutSeconds: number;
+  /** Parent of the temporary clone directories. */
+  workDir: string;
+}
+
+export interface CloneRequest {
+  repoUrl: string;
+  ref?: string | undefined;
+}
+
+export interface Checkout {
+  /** The working tree (no .git inside: the git directory is a sibling). */
+  dir: string;
+  commitSha: string;
+  /** What the ref resolved to: `refs/heads/trunk`, `refs/tags/v1`, or the SHA. */
+  resolvedRef: string;
+  repo: RepoUrl;
+  bytesReceived: number;
+}
+
+export interface CloneOptions {
+  signal?: AbortSignal | undefined;
+  onLine?: ((line: string) => void) | undefined;
+  /** DNS for the pre-flight check (tests); connections always use the system resolver. */
+  resolve?: Resolver | undefined;
+}
+
+const SHA_PATTERN = /^[0-9a-f]{7,40}$/;
+type LimitedFs = { promises: typeof fsp };
+
+/** Clones, calls `fn` with the checkout, and removes the temporary directory whatever happens. */
+export async function withClone<T>(settings: CloneSettings, request: CloneRequest, options: CloneOptions, fn: (checkout: Checkout) => Promise<T>): Promise<T> {
+  const repo = await checkRequest(settings, request, options);
+  await mkdir(settings.workDir, { recursive: true });
+  const root = await mkdtemp(join(settings.workDir, 'slipway-clone-'));
+  try {
+    const checkout = await clone(settings, repo, request.ref, root, options);
+    return await fn(checkout);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The commit a ref names, from the remote's ref advertisement alone (no clone), so a
+ * cached build can be found cheaply. Null when only a clone can tell (an abbreviated
+ * SHA no ref points at). A full SHA is taken as given: a cache entry for it exists
+ * only if it was once cloned.
+ */
+export async function resolveRemoteCommit(settings: CloneSettings, request: CloneRequest, options: CloneOptions): Promise<{ repo: RepoUrl; commitSha: string | null }> {
+  const repo = await checkRequest(settings, request, options);
+  const remote = openRemote(settings, repo, options);
+  try {
+    const refs = await remote.guard({ field: REPO_URL_FIELD }, () => git.listServerRefs({ ...remote.common, protocolVersion: 1, symrefs: true, peelTags: true }));
+    const plan = planFetch(refs, request.ref);
+    if (plan.kind === 'sha') return { repo, commitSha: plan.sha.length === 40 ? plan.sha : null };
+    const advertised = refs.find((r) => r.ref === plan.ref);
+    return { repo, commitSha: advertised ? (advertised.peeled ?? advertised.oid) : null };
+  } finally {
+    remote.http.close();
+  }
+}
+
+async function checkRequest(settings: CloneSettings, request: CloneRequest, options: CloneOptions): Promise<RepoUrl> {
+  const repo = await checkRepoUrl(request.repoUrl, { allowedHosts: settings.allowedHosts }, options.resolve);
+  if (request.ref !== undefined) checkRefName(request.ref);
+  options.signal?.throwIfAborted();
+  return repo;
+}
+
+/** One conversation with the remote: its HTTP client, time limit, credentials and error mapping. */
+function openRemote(settings: CloneSettings, repo: RepoUrl, options: CloneOptions) {
+  const timeout = AbortSignal.timeout(settings.cloneTimeoutSeconds * 1000);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const http = new GitHttpClient({ policy: { allowedHosts: settings.allowedHosts }, signal, maxBytes: settings.cloneMaxBytes });
+  const url = repo.url.href.replace(/\/+$/, '');
+  const credential = credentialFor(repo, settings.credentials);
+  const common = { http, url, onAuth: () => credential ?? { cancel: true }, onAuthFailure: () => ({ cancel: true }) };
+  const guard = async <R>(what: { field: string; ref?: string | undefined }, step: () => Promise<R>): Promise<R> => {
+    try {
+      const result = await step();
+      signal.throwIfAborted();
+      return result;
+    } catch (err) {
+      throw mapGitError(err, { ...what, client: http, timeout, caller: options.signal, timeoutSeconds: settings.cloneTimeoutSeconds });
+    }
+  };
+  return { http, url, common, guard };
+}
+
+async function clone(settings: CloneSettings, repo: RepoUrl, ref: string | undefined, root: string, options: CloneOptions): Promise<Checkout> {
+  const { http, url, common, guard } = openRemote(settings, repo, options);
+  const fs = diskLimitedFs(settings.cloneDiskMaxBytes);
+  const dir = join(root, 'tree');
+  const gitdir = join(root, 'git');
+  try {
+    options.onLine?.(`Cloning ${repo.url.href}${ref ? ` at ${ref}` : ''}`);
+    const refs = await guard({ field: REPO_URL_FIELD }, () => git.listServerRefs({ ...common, protocolVersion: 1, symrefs: true, peelTags: true }));
+    const plan = planFetch(refs, ref);
+    await guard({ field: REPO_URL_FIELD }, async () => {
+      await mkdir(dir);
+      await git.init({ fs, dir, gitdir });
+      await git.addRemote({ fs, gitdir, remote: 'origin', url });
+    });
+    const fetchOne = (wanted: string, depth?: number) =>
+      guard({ field: 'ref', ref: wanted }, () => git.fetch({ ...common, fs, dir, gitdir, ref: wanted, singleBranch: true, tags: false, ...(depth ? { depth } : {}) }));
+
+    let oid: string;
+    if (plan.kind === 'ref') {
+      oid = (await fetchOne(plan.ref, 1)).fetchHead!;
+    } else {
+      let fetched: string | null = null;
+      if (plan.sha.length === 40) {
+        // A refusal may come as an error, or (isomorphic-git ignores an ERR line there)
+        // as a fetch that brought nothing: either way the object is not here.
+        await fetchOne(plan.sha, 1).catch((err: unknown) => refusedWant(err));
+        fetched = (await hasObject(fs, gitdir, plan.sha)) ? plan.sha : null;
+      }
+      if (!fetched) {
+        options.onLine?.(`The server did not give ${plan.sha} directly; fetching the history of ${plan.fallback}`);
+        await fetchOne(plan.fallback);
+        fetched = await git.expandOid({ fs, gitdir, oid: plan.sha }).catch(() => null);
+        if (!fetched) throw new SlipwayError('SLIPWAY_ERR_REF_NOT_FOUND', `commit ${ref} was not found in ${repo.url.href}`, { field: 'ref' });
+      }
+      oid = fetched;
+    }
+    const commitSha = await guard({ field: 'ref', ref }, () => peelToCommit(fs, gitdir, oid, ref));
+    await guard({ field: REPO_URL_FIELD }, () => git.checkout({ fs, dir, gitdir, ref: commitSha, force: true, noUpdateHead: true }));
+    options.onLine?.(`Checked out ${commitSha} (${plan.kind === 'ref' ? plan.ref : 'commit'}), ${http.received} bytes received`);
+    return { dir, commitSha, resolvedRef: plan.kind === 'ref' ? plan.ref : commitSha, repo, bytesReceived: http.received };
+  } finally {
+    http.close();
+  }
+}
+
+type Plan = { kind: 'ref'; ref: string } | { kind: 'sha'; sha: string; fallback: string };
+
+/** Decides what to fetch from the advertised refs: see the file comment. */
+export function planFetch(refs: ServerRef[], ref: string | undefined): Plan {
+  const names = new Map(refs.map((r) => [r.ref, r]));
+  const head = names.get('HEAD');
+  // A server that advertises no HEAD symref (AWS CodeCommit did): the branch HEAD's oid matches.
+  const defaultBranch = head?.target ?? refs.find((r) => r.ref.startsWith('refs/heads/') && r.oid === head?.oid)?.ref;
+  if (ref === undefined) {
+    if (!defaultBranch) throw new SlipwayError('SLIPWAY_ERR_REF_NOT_FOUND', 'the repository has no default branch (is it empty?)', { field: REPO_URL_FIELD });
+    return { kind: 'ref', ref: defaultBranch };
+  }
+  for (const candidate of ref.startsWith('refs/') ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`]) {
+    if (names.has(candidate)) return { kind: 'ref', ref: candidate };
+  }
+  const sha = ref.toLowerCase();
+  if (SHA_PATTERN.test(sha)) {
+    const pointing = refs.filter((r) => r.ref !== 'HEAD' && (r.oid === sha || r.peeled === sha || (sha.length < 40 && (r.peeled ?? r.oid).startsWith(sha))));
+    const unique = new Set(pointing.map((r) => r.peeled ?? r.oid));
+    if (pointing[0] && unique.size === 1) return { kind: 'ref', ref: pointing[0].ref };
+    if (!defaultBranch) throw new SlipwayError('SLIPWAY_ERR_REF_NOT_FOUND', `commit ${ref} was not found`, { field: 'ref' });
+    return { kind: 'sha', sha, fallback: defaultBranch };
+  }
+  throw new SlipwayError('SLIPWAY_ERR_REF_NOT_FOUND', `no branch, tag or commit named ${ref}`, { field: 'ref' });
+}
+
+/** git check-ref-format's rules, plus a length cap; a SHA passes too. */
+export function checkRefName(ref: string): void {
+  const bad =
+    ref.length === 0 ||
+    ref.length > 255 ||
+    /[\u0000-\u0020\u007f~^:?*[\\]/.test(ref) ||
+    ref.startsWith('-') ||
+    ref.startsWith('/') ||
+    ref.endsWith('/') ||
+    ref.endsWith('.') ||
+    ref.endsWith('.lock') ||
+    ref.includes('..') ||
+    ref.includes('//') ||
+    ref.includes('@{') ||
+    ref === '@' ||
+    ref.split('/').some((part) => part.startsWith('.'));
+  if (bad) throw invalidInput('ref', 'ref must be a branch, tag or commit name as git accepts it');
+}
+
+/** A fetch by SHA the server refused ("not our ref"): null, so the caller falls back. */
+function refusedWant(err: unknown): null {
+  if (err instanceof SlipwayError && (err.code === 'SLIPWAY_ERR_REF_NOT_FOUND' || err.code === 'SLIPWAY_ERR_GIT_REMOTE')) return null;
+  throw err;
+}
+
+async function hasObject(fs: LimitedFs, gitdir: string, oid: string): Promise<boolean> {
+  return git.readObject({ fs, gitdir, oid, format: 'deflated' }).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function peelToCommit(fs: LimitedFs, gitdir: string, oid: string, ref: string | undefined): Promise<string> {
+  for (let depth = 0; depth < 10; depth++) {
+    const { type, object } = await git.readObject({ fs, gitdir, oid, format: 'parsed' });
+    if (type === 'commit') return oid;
+    if (type !== 'tag') break;
+    oid = (object as { object: string }).object;
+  }
+  throw new SlipwayError('SLIPWAY_ERR_REF_NOT_FOUND', `${ref ?? 'the default branch'} does not point to a commit`, { field: 'ref' });
+}
+
+function credentialFor(repo: RepoUrl, credentials: Record<string, GitCredential>): { username: string; password: string } | undefined {
+  const found = credentials[`${repo.host}:${repo.port}`] ?? credentials[repo.host];
+  if (!found) return undefined;
+  // GitHub and GitLab accept any user name with a token as the password.
+  if (found.token !== undefined) return { username: found.username ?? 'x-access-token', password: found.token };
+  return { username: found.username ?? '', password: found.password ?? '' };
+}
+
+/** node:fs for isomorphic-git, with writes counted: past `limit` bytes the write fails. */
+function diskLimitedFs(limit: number): LimitedFs {
+  let written = 0;
+  const writeFile: typeof fsp.writeFile = async (path, data, options) => {
+    written += typeof data === 'string' ? Buffer.byteLength(data) : ArrayBuffer.isView(data) ? data.byteLength : 0;
+    if (written > limit) {
+      const mib = (limit / 1024 / 1024).toFixed(1);
+      throw new SlipwayError('SLIPWAY_ERR_REPO_TOO_LARGE', `the checkout passed the server's limit of ${mib} MiB on disk`, { field: REPO_URL_FIELD });
+    }
+    return fsp.writeFile(path, data, options);
+  };
+  return { promises: { ...fsp, writeFile } };
+}
