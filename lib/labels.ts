@@ -24,3 +24,20 @@ export function runLabels(instance: string, runId: string, kind: RunKind): Recor
 export function ownedFilter(instance: string): { label: string[] } {
   return { label: [`${LABEL_MANAGED}=true`, `${LABEL_INSTANCE}=${instance}`] };
 }
+
+/** On images built from a repository: where from, which commit, and the cache key of the build inputs. */
+export const LABEL_REPO = 'io.slipway.repo';
+export const LABEL_COMMIT = 'io.slipway.commit';
+export const LABEL_CACHE_KEY = 'io.slipway.cache-key';
+
+/** The labels of an image built from a repository (kind `repo`, no run id: the image outlives runs). */
+export function buildLabels(instance: string, repo: string, commit: string, cacheKey: string): Record<string, string> {
+  return {
+    [LABEL_MANAGED]: 'true',
+    [LABEL_INSTANCE]: instance,
+    [LABEL_KIND]: 'repo',
+    [LABEL_REPO]: repo,
+    [LABEL_COMMIT]: commit,
+    [LABEL_CACHE_KEY]: cacheKey,
+  };
+}
