@@ -6,9 +6,12 @@
  * (keys are the variable names below), then the environment.
  */
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import type { LanguagePreset } from '../lib/language-presets.js';
 import type { RegistryAuth } from '../lib/images.js';
+import type { GitCredential } from '../lib/git-clone.js';
+import type { RepoBuildSettings } from '../lib/repo-image.js';
 
 export interface Config {
   host: string;
@@ -35,6 +38,8 @@ export interface Config {
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
   mcp: McpConfig;
+  /** Cloning and building repositories (lib/repo-image.ts). */
+  repoBuild: RepoBuildSettings;
   runs: RunsConfig;
 }
 
@@ -183,6 +188,7 @@ export function loadConfig(env: Source = process.env): Config {
       eventStoreMaxEvents: int(src, 'SLIPWAY_MCP_EVENT_STORE_MAX_EVENTS', 1000, 1),
       eventStoreMaxBytes: int(src, 'SLIPWAY_MCP_EVENT_STORE_MAX_BYTES', MIB, 1024),
     },
+    repoBuild: repoBuildConfig(src),
   };
   if (src.SLIPWAY_RUNTIME) config.runtime = src.SLIPWAY_RUNTIME;
   for (const mode of config.networkModes) {
@@ -190,4 +196,37 @@ export function loadConfig(env: Source = process.env): Config {
     if (mode !== 'none' && mode !== 'bridge') throw new Error(`SLIPWAY_NETWORK_MODES may hold none and bridge only, got "${mode}"`);
   }
   return Object.freeze(config);
+}
+
+/**
+ * SLIPWAY_GIT_* and SLIPWAY_BUILD_*: where repositories may come from, with which
+ * credentials, and the limits of a clone and of a build. Builds get no network unless
+ * SLIPWAY_BUILD_NETWORK allows it (then most `RUN apt-get` / `pip install` steps work).
+ */
+function repoBuildConfig(src: Source): RepoBuildSettings {
+  const credentials = json<Record<string, GitCredential>>(src, 'SLIPWAY_GIT_CREDENTIALS', {});
+  for (const [host, c] of Object.entries(credentials)) {
+    const strings = (...v: unknown[]) => v.every((x) => x === undefined || typeof x === 'string');
+    if (typeof c !== 'object' || c === null || !strings(c.username, c.password, c.token) || (c.token === undefined && c.password === undefined)) {
+      throw new Error(`SLIPWAY_GIT_CREDENTIALS["${host}"] must be {"token": "..."} or {"username": "...", "password": "..."}`);
+    }
+  }
+  return {
+    git: {
+      allowedHosts: list(src, 'SLIPWAY_GIT_ALLOWED_HOSTS', []),
+      credentials,
+      cloneMaxBytes: int(src, 'SLIPWAY_GIT_CLONE_MAX_BYTES', 256 * MIB, 1024),
+      cloneDiskMaxBytes: int(src, 'SLIPWAY_GIT_CLONE_DISK_MAX_BYTES', 1024 * MIB, 1024),
+      cloneTimeoutSeconds: int(src, 'SLIPWAY_GIT_CLONE_TIMEOUT_SECONDS', 120, 1),
+      workDir: resolve(src.SLIPWAY_GIT_WORK_DIR || tmpdir()),
+    },
+    build: {
+      memoryBytes: int(src, 'SLIPWAY_BUILD_MEMORY_BYTES', 1024 * MIB, 6 * MIB),
+      cpus: num(src, 'SLIPWAY_BUILD_CPUS', 1),
+      timeoutSeconds: int(src, 'SLIPWAY_BUILD_TIMEOUT_SECONDS', 600, 1),
+      network: bool(src, 'SLIPWAY_BUILD_NETWORK', false),
+      contextMaxBytes: int(src, 'SLIPWAY_BUILD_CONTEXT_MAX_BYTES', 256 * MIB, 1024),
+      imageRetentionSeconds: int(src, 'SLIPWAY_BUILD_IMAGE_RETENTION_SECONDS', 7 * 24 * 3600, 0),
+    },
+  };
 }

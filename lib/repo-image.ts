@@ -1,0 +1,131 @@
+/**
+ * From a repository to an image: resolve the ref, look for a cached build, otherwise
+ * clone, tar the context and build. The run that follows is the executor's business;
+ * this returns the image to run, or a failed build as an outcome.
+ *
+ * Outcomes a caller should know apart:
+ * - resolves with `build_failed` when the Dockerfile fails (`failed`, with the failing
+ *   step's output) or the build passes its time limit (`timed_out`);
+ * - throws a SlipwayError for bad input (400), policy (403), an unknown repository or
+ *   ref (404), limits (413), and remote or engine trouble (502/503/504);
+ * - throws the signal's reason when the caller aborts, after everything is cleaned up.
+ */
+import type { Logger } from 'pino';
+import type { DockerClient } from './docker-client.js';
+import { prepareBuildContext, cleanRelativePath } from './build-context.js';
+import { findCachedImage } from './build-image-cache.js';
+import { buildImageTag, cacheKey, checkBuildArgs, checkTarget, normaliseRepoUrl, type BuildInputs } from './build-inputs.js';
+import { resolveRemoteCommit, withClone, type CloneSettings } from './git-clone.js';
+import type { Resolver } from './git-url-policy.js';
+import { buildImage, BoundedLines, type BuildLimits } from './image-build.js';
+import { buildLabels } from './labels.js';
+import type { RunEvent } from './run-events.js';
+
+export interface RepoBuildSettings {
+  git: CloneSettings;
+  build: BuildLimits & {
+    /** Sum of file sizes in the build context. */
+    contextMaxBytes: number;
+    /** Build images older than this are pruned (pruneBuildImages). */
+    imageRetentionSeconds: number;
+  };
+}
+
+export interface RepoImageDeps {
+  docker: DockerClient;
+  log: Logger;
+  instance: string;
+  settings: RepoBuildSettings;
+  /** DNS for the URL pre-check (tests); connections always use the system resolver. */
+  resolve?: Resolver;
+}
+
+/** The build half of the repo-run input (schemas/repo-run.ts). */
+export interface RepoImageInput {
+  repo_url: string;
+  ref?: string | undefined;
+  context_path?: string | undefined;
+  dockerfile_path?: string | undefined;
+  build_args?: Record<string, string> | undefined;
+  target?: string | undefined;
+}
+
+export interface RepoImageResult {
+  image_tag: string;
+  /** Null when the build failed. */
+  image_id: string | null;
+  commit_sha: string;
+  /** Seconds from the start (ref resolution, clone, build) to the image or the failure. */
+  build_time: number;
+  cache_hit: boolean;
+  /** The end of the build output, bounded. */
+  build_log: string;
+  build_failed?: { reason: 'failed' | 'timed_out'; message: string; log: string };
+}
+
+export interface RepoImageOptions {
+  signal?: AbortSignal | undefined;
+  onEvent?: ((event: RunEvent) => void) | undefined;
+}
+
+export const DEFAULT_DOCKERFILE = 'Dockerfile';
+const BUILD_LOG_MAX_BYTES = 64 * 1024;
+
+export async function prepareRepoImage(deps: RepoImageDeps, input: RepoImageInput, options: RepoImageOptions = {}): Promise<RepoImageResult> {
+  const started = performance.now();
+  const seconds = () => Math.round(performance.now() - started) / 1000;
+  const buildLog = new BoundedLines(BUILD_LOG_MAX_BYTES);
+  const onLine = (line: string) => {
+    buildLog.push(line);
+    options.onEvent?.({ type: 'build', line });
+  };
+  // Everything a caller got wrong is refused before any network or engine work.
+  const buildArgs = checkBuildArgs(input.build_args);
+  const target = checkTarget(input.target);
+  const contextPath = cleanRelativePath(input.context_path ?? '.', 'context_path');
+  const dockerfilePath = cleanRelativePath(input.dockerfile_path ?? DEFAULT_DOCKERFILE, 'dockerfile_path');
+  const request = { repoUrl: input.repo_url, ref: input.ref };
+  const cloneOptions = { signal: options.signal, onLine, resolve: deps.resolve };
+  options.onEvent?.({ type: 'status', status: 'building' });
+
+  const describe = (commitSha: string) => {
+    const inputs: BuildInputs = { instance: deps.instance, repoUrl: input.repo_url, commitSha, contextPath, dockerfilePath, buildArgs, target };
+    const key = cacheKey(inputs);
+    const tag = buildImageTag(input.repo_url, key);
+    return { key, tag, labels: buildLabels(deps.instance, normaliseRepoUrl(input.repo_url), commitSha, key) };
+  };
+
+  // The ref advertisement alone names the commit for branches, tags and full SHAs: a
+  // cached image is then found without cloning anything.
+  const remote = await resolveRemoteCommit(deps.settings.git, request, cloneOptions);
+  if (remote.commitSha) {
+    const hit = await cached(deps, describe(remote.commitSha), onLine);
+    if (hit) return { ...hit, commit_sha: remote.commitSha, build_time: seconds(), build_log: buildLog.text() };
+  }
+
+  return withClone(deps.settings.git, request, cloneOptions, async (checkout) => {
+    const build = describe(checkout.commitSha);
+    const hit = await cached(deps, build, onLine); // an abbreviated SHA only resolves here
+    if (hit) return { ...hit, commit_sha: checkout.commitSha, build_time: seconds(), build_log: buildLog.text() };
+
+    const context = await prepareBuildContext(checkout.dir, { contextPath, dockerfilePath, maxBytes: deps.settings.build.contextMaxBytes });
+    onLine(`Sending build context: ${context.entries.length} entries, ${context.totalBytes} bytes`);
+    const outcome = await buildImage(
+      deps.docker,
+      { context: context.pack(), dockerfile: context.dockerfile, tag: build.tag, labels: build.labels, buildArgs, target },
+      deps.settings.build,
+      { signal: options.signal, onLine, log: deps.log, logMaxBytes: BUILD_LOG_MAX_BYTES },
+    );
+    const common = { image_tag: build.tag, commit_sha: checkout.commitSha, cache_hit: false, build_time: seconds(), build_log: buildLog.text() };
+    if (!outcome.ok) return { ...common, image_id: null, build_failed: { reason: outcome.reason, message: outcome.message, log: outcome.stepLog } };
+    deps.log.info({ tag: build.tag, image: outcome.imageId, commit: checkout.commitSha, seconds: common.build_time }, 'repository image built');
+    return { ...common, image_id: outcome.imageId };
+  });
+}
+
+async function cached(deps: RepoImageDeps, build: { tag: string; labels: Record<string, string> }, onLine: (line: string) => void): Promise<Pick<RepoImageResult, 'image_tag' | 'image_id' | 'cache_hit'> | null> {
+  const imageId = await findCachedImage(deps.docker, build.tag, build.labels);
+  if (!imageId) return null;
+  onLine(`Using cached image ${build.tag} (${imageId})`);
+  return { image_tag: build.tag, image_id: imageId, cache_hit: true };
+}
