@@ -56,6 +56,15 @@ export interface RunCallOptions extends RunOptions {
   idempotencyKey?: string | undefined;
 }
 
+/**
+ * The part of a request that says what to run: how to wait and the retry key are not
+ * part of it, so a retry that only changes them is still the same request.
+ */
+function withoutRunControl<T extends RunControlInput>(input: T): Omit<T, keyof RunControlInput> {
+  const { wait: _wait, idempotency_key: _key, ...rest } = input;
+  return rest;
+}
+
 /** Where payload files are placed inside the container. */
 export const PAYLOAD_DIR = '/workspace';
 const DEFAULT_STOP_GRACE_SECONDS = 10;
@@ -114,7 +123,7 @@ export class Slipway {
       kind: 'image',
       image: input.image,
       timeoutMs: limits.timeoutMs,
-      request: input,
+      request: withoutRunControl(input),
       execute: async ({ runId, signal, emit }) => {
         await this.ensureImage(input.image, input.pull_policy, emit);
         return this.executor.run(
@@ -139,7 +148,7 @@ export class Slipway {
       kind: 'payload',
       image,
       timeoutMs: limits.timeoutMs,
-      request: input,
+      request: withoutRunControl(input),
       execute: async ({ runId, signal, emit }) => {
         await this.ensureImage(image, input.pull_policy, emit);
         return this.executor.run(
