@@ -101,6 +101,17 @@ export class RunLogs {
     rmSync(this.path(runId), { force: true });
   }
 
+  /** What the file holds now after `afterId`, at most `limit` events (no waiting). */
+  page(runId: string, afterId: number, limit: number): StoredLogEvent[] {
+    let text: string;
+    try {
+      text = readFileSync(this.path(runId), 'utf8');
+    } catch {
+      return [];
+    }
+    return parseLines(text).filter((e) => e.id > afterId).slice(0, limit);
+  }
+
   /**
    * Events after `afterId`, tailing the file while the run is live and ending with the
    * run's `end` event (or when the signal aborts, or the log disappears).

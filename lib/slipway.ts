@@ -26,7 +26,7 @@ import { RunLogs } from './run-log.js';
 import { RunQueue } from './run-queue.js';
 import { RunStore } from './run-store.js';
 import { RunManager, toPublicRecord, type RunPlan } from './runs.js';
-import type { ListRunsInput, ListRunsResult } from '../schemas/runs.js';
+import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult } from '../schemas/runs.js';
 import type { RunResult } from '../schemas/run-result.js';
 
 /** The run-control fields (schemas/runs.ts RunControl) as they arrive with any run input. */
@@ -198,6 +198,21 @@ export class Slipway {
     const last = page[page.length - 1];
     const nextCursor = rows.length > limit && last ? Buffer.from(JSON.stringify({ created_at: last.created_at, id: last.run_id })).toString('base64url') : null;
     return { runs: page.map((r) => toPublicRecord({ ...r, log_truncated: r.log_truncated || this.logs.isTruncated(r.run_id) })), next_cursor: nextCursor };
+  }
+
+  /** get_run_logs: one page of a run's events, to poll where SSE is not an option. */
+  runLogs(input: RunLogsInput, owner?: string): RunLogsResult {
+    const record = this.runs.get(input.run_id, owner);
+    const afterId = input.after_event_id ?? 0;
+    const events = this.logs.page(input.run_id, afterId, input.limit ?? 1000).map(({ bytes: _bytes, ...event }) => event);
+    const last = events.at(-1);
+    return {
+      run_id: input.run_id,
+      status: record.status,
+      events,
+      last_event_id: last?.id ?? afterId,
+      complete: last?.type === 'end',
+    };
   }
 
   /** list_running_containers */

@@ -5,8 +5,8 @@
  * actual defaults and caps (from its configuration), what a call costs, and how to
  * read the result.
  *
- * Only implemented tools are listed: build_and_execute_github_repo and the run tools
- * (get_run, get_run_logs, cancel_run) come with repository builds and kept runs.
+ * Only implemented tools are listed. The run tools (get_run, get_run_logs, cancel_run)
+ * live in run-tools.ts.
  */
 import type { TObject } from '@sinclair/typebox';
 import type { Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
@@ -19,6 +19,7 @@ import { LANGUAGES, PayloadRunInput } from '../../schemas/payload-run.js';
 import { RunResult } from '../../schemas/run-result.js';
 import type { RunNotifier } from './notifications.js';
 import { listText, pullText, runText, stopText } from './result-text.js';
+import { runTools } from './run-tools.js';
 
 export interface ToolContext {
   slipway: Slipway;
@@ -61,7 +62,9 @@ const RESULT_TEXT =
   'Result: `status` (succeeded, failed, timed_out, oom_killed, cancelled), `exit_code`, `stdout` and `stderr` (the first part of each is kept; ' +
   '`stdout_truncated`/`stderr_truncated` say when more was printed), `execution_time` in seconds, `error_message` when it did not succeed. ' +
   'A non-zero exit is a normal result with `success: false`, not a tool error. While it runs, output lines arrive as log notifications ' +
-  'and progress notifications are sent when the call has a progressToken.';
+  'and progress notifications are sent when the call has a progressToken. For a long job pass `wait: false`: the answer comes at once ' +
+  'with `run_id` and status `queued`; follow it with get_run and get_run_logs, stop it with cancel_run. Retrying with the same ' +
+  '`idempotency_key` returns the same run instead of starting another.';
 
 const COMMAND_TEXT =
   '`command` is an argv array, or a string split by shell quoting rules; no shell runs, so `;`, `|`, `&&` and redirections are refused: ' +
@@ -79,7 +82,7 @@ export function slipwayTools(config: Config): SlipwayTool[] {
         'is always removed afterwards. Use it for a one-off command in a given image (e.g. image `python:3.12-slim`, command ' +
         '`python3 -c \'print(2+2)\'`); to run code you have as text, execute_with_payload is simpler. ' +
         `${COMMAND_TEXT} ${limitsText(config)} ` +
-        'Cost: the call blocks for the whole run (up to `timeout`), plus an image pull when the image is missing (`pull_policy`, default `missing`). ' +
+        'Cost: the call blocks for the whole run (up to `timeout`; not with `wait: false`), plus an image pull when the image is missing (`pull_policy`, default `missing`). ' +
         RESULT_TEXT,
       input: ContainerRunInput,
       output: RunResult,
@@ -97,8 +100,8 @@ export function slipwayTools(config: Config): SlipwayTool[] {
         'Run source code: write `files` (or one `payload`) into /workspace of a fresh container and run them, then return the exit code and ' +
         `output. With \`language\` (${presets}) the server picks the image, the file name and the command: \`{"language": "python", ` +
         '"payload": "print(2+2)"}` runs main.py. Otherwise give `image` and `command` (and `payload_path` for a single payload). ' +
-        `The code runs as an unprivileged user (${config.payloadUser}); /workspace is writable, the rest of the filesystem is not (except /tmp). ` +
-        `${limitsText(config)} Cost: the call blocks for the whole run (up to \`timeout\`), plus an image pull the first time. ${RESULT_TEXT}`,
+        `The code runs as an unprivileged user (${config.payloadUser}); the files in /workspace are readable but not writable, and only /tmp (64 MiB) is writable. ` +
+        `${limitsText(config)} Cost: the call blocks for the whole run (up to \`timeout\`; not with \`wait: false\`), plus an image pull the first time. ${RESULT_TEXT}`,
       input: PayloadRunInput,
       output: RunResult,
       annotations: { title: 'Run code', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: networked },
@@ -107,6 +110,7 @@ export function slipwayTools(config: Config): SlipwayTool[] {
         return { structured: result, text: runText(result) };
       },
     },
+    ...runTools(),
     {
       name: 'list_running_containers',
       title: 'List containers',

@@ -1,11 +1,12 @@
 // Bad input gets a 4xx naming the field, creates nothing on the engine, and the
 // gateway goes on serving (SECURITY.md's "forbidden host resources" rows among them).
 import t from 'tap';
+import { TEST_INSTANCE } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { createdSince } from '../fixtures/engine-view.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 
-const INSTANCE = 'slipway-test-bad-input';
+const INSTANCE = `${TEST_INSTANCE}-bad-input`;
 const gw = await startGateway({ SLIPWAY_INSTANCE: INSTANCE, SLIPWAY_BODY_LIMIT_BYTES: String(64 * 1024) });
 t.teardown(() => gw.close());
 const since = Date.now();

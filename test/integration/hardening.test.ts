@@ -1,11 +1,11 @@
 // The hardened defaults of SECURITY.md, seen from the engine (inspect) and from inside.
 import t from 'tap';
 import { startGateway } from '../fixtures/gateway.js';
-import { docker } from '../fixtures/docker.js';
+import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 import { waitForRunning } from '../fixtures/engine-view.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 
-const INSTANCE = 'slipway-test-hardening';
+const INSTANCE = `${TEST_INSTANCE}-hardening`;
 const gw = await startGateway({ SLIPWAY_INSTANCE: INSTANCE });
 t.teardown(() => gw.close());
 

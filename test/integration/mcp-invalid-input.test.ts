@@ -2,13 +2,13 @@
 // nothing reaches the engine: checked against the engine's own event log.
 import t from 'tap';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { docker } from '../fixtures/docker.js';
+import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 import { connectClient } from '../fixtures/mcp.js';
 
 // An instance label of this file's own, so the engine's events show only what this gateway did.
-const INSTANCE = 'slipway-test-mcp-input';
+const INSTANCE = `${TEST_INSTANCE}-mcp-input`;
 const gw = await startGateway({ SLIPWAY_INSTANCE: INSTANCE });
 const mcp = await connectClient(gw.url);
 t.teardown(async () => {

@@ -6,6 +6,7 @@ import { ListContainersInput, ListContainersResult, StopContainerInput, StopCont
 import { PullImageInput, PullImageResult } from '../../schemas/images.js';
 import { PayloadRunInput } from '../../schemas/payload-run.js';
 import { RunResult } from '../../schemas/run-result.js';
+import { RunLogsInput, RunLogsResult, RunRecord, RunRef } from '../../schemas/runs.js';
 import { docker } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
@@ -22,16 +23,28 @@ const call = (name: string, args: Record<string, unknown>) => mcp.client.callToo
 /** JSON as a client receives it: TypeBox's symbol keys do not travel. */
 const asJson = (schema: unknown) => JSON.parse(JSON.stringify(schema));
 
-t.test('tools/list publishes the five tools with the TypeBox schemas of the REST door', async (t) => {
+t.test('tools/list publishes the tools with the TypeBox schemas of the REST door', async (t) => {
   const { tools } = await mcp.client.listTools();
   const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
-  t.same(Object.keys(byName).sort(), ['execute_docker_container', 'execute_with_payload', 'list_running_containers', 'pull_docker_image', 'stop_container']);
+  t.same(Object.keys(byName).sort(), [
+    'cancel_run',
+    'execute_docker_container',
+    'execute_with_payload',
+    'get_run',
+    'get_run_logs',
+    'list_running_containers',
+    'pull_docker_image',
+    'stop_container',
+  ]);
   const expected: Record<string, [unknown, unknown]> = {
     execute_docker_container: [ContainerRunInput, RunResult],
     execute_with_payload: [PayloadRunInput, RunResult],
     list_running_containers: [ListContainersInput, ListContainersResult],
     stop_container: [StopContainerInput, StopContainerResult],
     pull_docker_image: [PullImageInput, PullImageResult],
+    get_run: [RunRef, RunRecord],
+    get_run_logs: [RunLogsInput, RunLogsResult],
+    cancel_run: [RunRef, RunRecord],
   };
   for (const [name, [input, output]] of Object.entries(expected)) {
     t.same(byName[name]!.inputSchema, asJson(input), `${name} inputSchema`);
@@ -40,6 +53,9 @@ t.test('tools/list publishes the five tools with the TypeBox schemas of the REST
   }
   t.match(byName.list_running_containers!.annotations, { readOnlyHint: true });
   t.match(byName.stop_container!.annotations, { destructiveHint: true });
+  t.match(byName.get_run!.annotations, { readOnlyHint: true });
+  t.match(byName.get_run_logs!.annotations, { readOnlyHint: true });
+  t.match(byName.cancel_run!.annotations, { destructiveHint: true });
   t.match(byName.pull_docker_image!.annotations, { openWorldHint: true });
   // The test gateway allows no network, so runs do not reach the open world.
   t.match(byName.execute_docker_container!.annotations, { openWorldHint: false, readOnlyHint: false });

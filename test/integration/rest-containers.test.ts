@@ -3,9 +3,9 @@ import t from 'tap';
 import { BUSYBOX_IMAGE, PYTHON_IMAGE } from '../fixtures/images.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { runningContainers, waitUntilGone } from '../fixtures/engine-view.js';
-import { docker } from '../fixtures/docker.js';
+import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 
-const INSTANCE = 'slipway-test-containers';
+const INSTANCE = `${TEST_INSTANCE}-containers`;
 const gw = await startGateway({ SLIPWAY_INSTANCE: INSTANCE, SLIPWAY_OUTPUT_CAP_BYTES: '1024', SLIPWAY_OUTPUT_LIMIT_BYTES: String(4 * 1024 * 1024), SLIPWAY_STOP_GRACE_SECONDS: '1' });
 t.teardown(() => gw.close());
 

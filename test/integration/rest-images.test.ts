@@ -1,11 +1,11 @@
 // POST /v1/images/pull against the local registry (TESTING.md): a real pull, and real failures.
 import t from 'tap';
 import { startGateway } from '../fixtures/gateway.js';
-import { docker } from '../fixtures/docker.js';
+import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 import { PULL_IMAGE, REGISTRY } from '../fixtures/registry.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 
-const gw = await startGateway({ SLIPWAY_INSTANCE: 'slipway-test-images' });
+const gw = await startGateway({ SLIPWAY_INSTANCE: `${TEST_INSTANCE}-images` });
 t.teardown(() => gw.close());
 
 async function removeLocal(ref: string): Promise<void> {

@@ -2,10 +2,10 @@
 import t from 'tap';
 import { startGateway } from '../fixtures/gateway.js';
 import { createdSince, waitUntilGone } from '../fixtures/engine-view.js';
-import { docker } from '../fixtures/docker.js';
+import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 
-const INSTANCE = 'slipway-test-payloads';
+const INSTANCE = `${TEST_INSTANCE}-payloads`;
 const gw = await startGateway({ SLIPWAY_INSTANCE: INSTANCE });
 t.teardown(() => gw.close());
 

@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnGateway, type GatewayProcess } from '../fixtures/gateway-process.js';
-import { docker } from '../fixtures/docker.js';
+import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 import { pollUntilFinal, pollUntilRunning } from '../fixtures/runs.js';
 import { readSse } from '../fixtures/sse.js';
 
-const INSTANCE = 'slipway-test-restart';
+const INSTANCE = `${TEST_INSTANCE}-restart`;
 const dataDir = await mkdtemp(join(tmpdir(), 'slipway-restart-'));
 t.teardown(() => rm(dataDir, { recursive: true, force: true }));
 
