@@ -1,5 +1,5 @@
-// The MCP client example of the docs runs as written against a real gateway, and the
-// docs show it verbatim.
+// The MCP client example of the README runs as written against a real gateway, and the
+// README shows it verbatim.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 
 const SCRIPT = fileURLToPath(new URL('../../examples/mcp-client.mjs', import.meta.url));
-const DOCS = fileURLToPath(new URL('../../docs/mcp.md', import.meta.url));
+const DOCS = fileURLToPath(new URL('../../README.md', import.meta.url));
 
 const gw = await startGateway();
 t.teardown(() => gw.close());
@@ -24,7 +24,7 @@ function runExample(args: string[]): Promise<{ code: number; stdout: string; std
 t.test('examples/mcp-client.mjs lists the tools and runs a container', async (t) => {
   const res = await runExample([`${gw.url}/mcp`, BUSYBOX_IMAGE, 'sh', '-c', 'echo hello from the example; echo done']);
   t.equal(res.code, 0, res.stderr);
-  t.match(res.stdout, /^tools: execute_docker_container, execute_with_payload, list_running_containers, stop_container, pull_docker_image\n/);
+  t.match(res.stdout, /^tools: execute_docker_container, execute_with_payload, get_run, get_run_logs, cancel_run, list_running_containers, stop_container, pull_docker_image\n/);
   t.match(res.stdout, /status: succeeded, exit code 0/);
   t.match(res.stdout, /stdout:\nhello from the example\ndone\n/);
   const json = JSON.parse(res.stdout.slice(res.stdout.indexOf('\n{')));
@@ -38,7 +38,7 @@ t.test('a failing command makes the example exit non-zero', async (t) => {
   t.match(res.stdout, /status: failed, exit code 4/);
 });
 
-t.test('docs/mcp.md shows the script verbatim', async (t) => {
+t.test('the README shows the script verbatim', async (t) => {
   const [script, docs] = await Promise.all([readFile(SCRIPT, 'utf8'), readFile(DOCS, 'utf8')]);
   t.ok(docs.includes(`\`\`\`js\n${script}\`\`\``), 'the script appears as a js block');
   t.match(docs, /http:\/\/127\.0\.0\.1:8080\/mcp/);
