@@ -254,7 +254,11 @@ export class Slipway {
     const grace = input.timeout ?? DEFAULT_STOP_GRACE_SECONDS;
     const wasRunning = info.State.Running;
     const run = this.activeRuns.byContainer(info.Id);
-    if (run) await run.stop('cancelled', grace);
+    if (run) {
+      await run.stop('cancelled', grace);
+      // Answer once the run's record says `cancelled`, so a look-up right after agrees.
+      await this.runs.completion(run.runId);
+    }
     else if (wasRunning) await this.docker.stop(this.docker.container(info.Id), grace);
     return { success: true, container_id: info.Id, was_running: wasRunning, run_id: labels[LABEL_RUN_ID] ?? null };
   }

@@ -94,7 +94,7 @@ t.test('a connected client and a long call keep their session past the idle time
   t.match(res.structuredContent, { status: 'succeeded' });
   t.ok(gw.app.mcpSessions.get(id), 'still open');
   const listed = await mcp.client.listTools();
-  t.equal(listed.tools.length, 5, 'and usable');
+  t.ok(listed.tools.some((tool) => tool.name === 'execute_docker_container'), 'and usable');
 });
 
 t.test('a forged Host or Origin is refused with 403, with or without a session', async (t) => {
