@@ -1,0 +1,185 @@
+import t from 'tap';
+import { RunQueue } from '../../lib/run-queue.js';
+
+/** A task that records when it starts and ends only when released. */
+class Tasks {
+  readonly started: string[] = [];
+  private readonly release = new Map<string, (value: string) => void>();
+  running = 0;
+  maxRunning = 0;
+
+  task(name: string): () => Promise<string> {
+    return () => {
+      this.started.push(name);
+      this.running += 1;
+      this.maxRunning = Math.max(this.maxRunning, this.running);
+      return new Promise<string>((resolve) => this.release.set(name, resolve)).finally(() => (this.running -= 1));
+    };
+  }
+
+  finish(name: string): void {
+    const resolve = this.release.get(name);
+    if (!resolve) throw new Error(`${name} has not started`);
+    resolve(`${name} done`);
+  }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+t.test('at most maxConcurrent run; the rest wait and start as slots free', async (t) => {
+  const q = new RunQueue(2, 10, 5);
+  const tasks = new Tasks();
+  const results = ['a', 'b', 'c', 'd'].map((name) => q.run(tasks.task(name)));
+  await tick();
+  t.strictSame(tasks.started, ['a', 'b']);
+  t.strictSame(q.stats, { running: 2, queued: 2 });
+  tasks.finish('b');
+  t.equal(await results[1], 'b done');
+  await tick();
+  t.strictSame(tasks.started, ['a', 'b', 'c']);
+  t.strictSame(q.stats, { running: 2, queued: 1 });
+  tasks.finish('a');
+  tasks.finish('c');
+  await tick();
+  tasks.finish('d');
+  t.strictSame(await Promise.all(results), ['a done', 'b done', 'c done', 'd done']);
+  t.equal(tasks.maxRunning, 2);
+  t.strictSame(q.stats, { running: 0, queued: 0 });
+});
+
+t.test('waiting runs start in arrival order', async (t) => {
+  const q = new RunQueue(1, 10, 5);
+  const tasks = new Tasks();
+  const names = ['1', '2', '3', '4', '5', '6'];
+  const results = names.map((name) => q.run(tasks.task(name)));
+  for (const name of names) {
+    await tick();
+    tasks.finish(name);
+  }
+  await Promise.all(results);
+  t.strictSame(tasks.started, names);
+  t.equal(tasks.maxRunning, 1);
+});
+
+t.test('admit refuses with 429 and Retry-After once slots and queue are full', async (t) => {
+  const q = new RunQueue(1, 2, 7);
+  const tasks = new Tasks();
+  const results: Promise<string>[] = [];
+  for (const name of ['a', 'b', 'c']) {
+    q.admit();
+    results.push(q.run(tasks.task(name)));
+  }
+  t.strictSame(q.stats, { running: 1, queued: 2 });
+  t.throws(() => q.admit(), { code: 'SLIPWAY_ERR_RATE_LIMITED', statusCode: 429, retryAfterSeconds: 7, message: /1 runs are executing and 2 are queued/ });
+  await tick();
+  tasks.finish('a');
+  await results[0];
+  t.doesNotThrow(() => q.admit(), 'a queue place is free again');
+  for (const name of ['b', 'c']) {
+    await tick();
+    tasks.finish(name);
+  }
+  await Promise.all(results);
+});
+
+t.test('with no queue, admit refuses as soon as every slot is taken', async (t) => {
+  const q = new RunQueue(2, 0, 1);
+  const tasks = new Tasks();
+  q.admit();
+  const a = q.run(tasks.task('a'));
+  q.admit();
+  const b = q.run(tasks.task('b'));
+  t.throws(() => q.admit(), { code: 'SLIPWAY_ERR_RATE_LIMITED', retryAfterSeconds: 1 });
+  await tick();
+  tasks.finish('a');
+  tasks.finish('b');
+  await Promise.all([a, b]);
+  t.doesNotThrow(() => q.admit());
+});
+
+t.test('a finished run hands its slot to the next waiting one; a newcomer cannot take it', async (t) => {
+  const q = new RunQueue(1, 10, 5);
+  const tasks = new Tasks();
+  const a = q.run(tasks.task('a'));
+  const b = q.run(tasks.task('b'));
+  await tick();
+  tasks.finish('a');
+  await a;
+  // b has been given the slot but may not have started yet: c must still wait.
+  const c = q.run(tasks.task('c'));
+  t.strictSame(q.stats, { running: 1, queued: 1 });
+  await tick();
+  t.strictSame(tasks.started, ['a', 'b']);
+  tasks.finish('b');
+  await b;
+  await tick();
+  tasks.finish('c');
+  await c;
+  t.strictSame(tasks.started, ['a', 'b', 'c']);
+  t.equal(tasks.maxRunning, 1);
+});
+
+t.test('a failing task frees its slot and its error reaches the caller', async (t) => {
+  const q = new RunQueue(1, 10, 5);
+  const tasks = new Tasks();
+  const failing = q.run(async () => {
+    throw new Error('engine exploded');
+  });
+  const next = q.run(tasks.task('next'));
+  await t.rejects(failing, { message: 'engine exploded' });
+  await tick();
+  t.strictSame(tasks.started, ['next']);
+  tasks.finish('next');
+  await next;
+  t.strictSame(q.stats, { running: 0, queued: 0 });
+});
+
+t.test('aborted while queued: the task never starts and its place is given up', async (t) => {
+  const q = new RunQueue(1, 10, 5);
+  const tasks = new Tasks();
+  const a = q.run(tasks.task('a'));
+  const controller = new AbortController();
+  const b = q.run(tasks.task('b'), controller.signal);
+  const c = q.run(tasks.task('c'));
+  t.strictSame(q.stats, { running: 1, queued: 2 });
+  const reason = new Error('cancelled by caller');
+  controller.abort(reason);
+  await t.rejects(b, reason);
+  t.strictSame(q.stats, { running: 1, queued: 1 });
+  tasks.finish('a');
+  await a;
+  await tick();
+  tasks.finish('c');
+  await c;
+  t.strictSame(tasks.started, ['a', 'c'], 'b never ran');
+  t.strictSame(q.stats, { running: 0, queued: 0 });
+});
+
+t.test('aborting after the task started does not remove it or change the counts', async (t) => {
+  const q = new RunQueue(1, 10, 5);
+  const tasks = new Tasks();
+  const controller = new AbortController();
+  const a = q.run(tasks.task('a'), controller.signal);
+  await tick();
+  controller.abort(new Error('late'));
+  t.strictSame(q.stats, { running: 1, queued: 0 });
+  tasks.finish('a');
+  t.equal(await a, 'a done', 'the queue leaves stopping a started task to the task');
+  t.strictSame(q.stats, { running: 0, queued: 0 });
+});
+
+t.test('a signal already aborted when the run must wait: the task never starts', async (t) => {
+  const q = new RunQueue(1, 10, 5);
+  const tasks = new Tasks();
+  const a = q.run(tasks.task('a'));
+  const reason = new Error('gone before it queued');
+  const b = q.run(tasks.task('b'), AbortSignal.abort(reason));
+  b.catch(() => {});
+  await tick();
+  tasks.finish('a');
+  await a;
+  await tick();
+  t.strictSame(tasks.started, ['a'], 'b did not run');
+  t.strictSame(q.stats, { running: 0, queued: 0 });
+  if (tasks.started.includes('b')) tasks.finish('b');
+});
