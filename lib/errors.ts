@@ -7,6 +7,7 @@ export const ERROR_CATALOGUE = {
   SLIPWAY_ERR_INVALID_INPUT: { status: 400, title: 'Invalid input' },
   SLIPWAY_ERR_UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
   SLIPWAY_ERR_POLICY_DENIED: { status: 403, title: 'Denied by policy' },
+  SLIPWAY_ERR_SCOPE_MISSING: { status: 403, title: 'Missing scope' },
   SLIPWAY_ERR_CONTAINER_NOT_FOUND: { status: 404, title: 'Container not found' },
   SLIPWAY_ERR_IMAGE_NOT_FOUND: { status: 404, title: 'Image not found' },
   SLIPWAY_ERR_RUN_NOT_FOUND: { status: 404, title: 'Run not found' },

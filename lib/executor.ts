@@ -31,6 +31,8 @@ export interface ContainerRun {
   stdin?: string | undefined;
   /** A tar put into a fresh labelled volume mounted at `dir` before the start. */
   files?: { tar: Buffer; dir: string } | undefined;
+  /** The container runtime (e.g. `runsc`) when the caller's policy names one. */
+  runtime?: string | undefined;
 }
 
 export interface RunOptions {
@@ -102,7 +104,7 @@ export class Executor {
           name: `slipway-${run.runId}`,
           openStdin: run.stdin !== undefined,
           stopGraceSeconds: this.settings.stopGraceSeconds,
-          runtime: this.settings.runtime,
+          runtime: run.runtime ?? this.settings.runtime,
           volume: volumeName && run.files ? { name: volumeName, target: run.files.dir } : undefined,
         }),
       );

@@ -7,16 +7,19 @@ export const LABEL_MANAGED = 'io.slipway.managed';
 export const LABEL_INSTANCE = 'io.slipway.instance';
 export const LABEL_RUN_ID = 'io.slipway.run-id';
 export const LABEL_KIND = 'io.slipway.kind';
+/** The token name that started the run, where tokens are in use. */
+export const LABEL_OWNER = 'io.slipway.owner';
 
 export type RunKind = 'image' | 'payload' | 'repo';
 
 /** The labels of one run's container and volume. */
-export function runLabels(instance: string, runId: string, kind: RunKind): Record<string, string> {
+export function runLabels(instance: string, runId: string, kind: RunKind, owner: string | null = null): Record<string, string> {
   return {
     [LABEL_MANAGED]: 'true',
     [LABEL_INSTANCE]: instance,
     [LABEL_RUN_ID]: runId,
     [LABEL_KIND]: kind,
+    ...(owner ? { [LABEL_OWNER]: owner } : {}),
   };
 }
 

@@ -17,7 +17,7 @@ export class RunQueue {
   constructor(
     private readonly maxConcurrent: number,
     private readonly maxQueued: number,
-    private readonly retryAfterSeconds: number,
+    readonly retryAfterSeconds: number,
   ) {}
 
   /** Throws SLIPWAY_ERR_RATE_LIMITED when neither a slot nor a queue place is free. */

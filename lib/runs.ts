@@ -28,6 +28,8 @@ export interface RunPlan {
 export interface StartOptions {
   wait: boolean;
   owner?: string | null | undefined;
+  /** Runs this owner may have queued or executing at once (per-token policy). */
+  maxOwnerRuns?: number | undefined;
   idempotencyKey?: string | undefined;
   /** The caller's own cancellation (an MCP request cancelled); a dropped connection is not one. */
   signal?: AbortSignal | undefined;
@@ -41,6 +43,8 @@ interface LiveRun {
 
 export class RunManager {
   private readonly live = new Map<string, LiveRun>();
+  /** Live runs per owner, for per-token concurrency bounds. */
+  private readonly ownerOf = new Map<string, string>();
 
   constructor(
     private readonly store: RunStore,
@@ -62,6 +66,7 @@ export class RunManager {
       if (existing) return this.replay(existing, requestHash, options);
     }
     this.queue.admit();
+    this.admitOwner(owner, options.maxOwnerRuns);
     const runId = randomUUID();
     this.store.insert({ id: runId, kind: plan.kind, image: plan.image, owner, idempotencyKey: options.idempotencyKey ?? null, requestHash, timeoutMs: plan.timeoutMs });
     this.logs.start(runId);
@@ -79,8 +84,10 @@ export class RunManager {
       .finally(() => {
         options.signal?.removeEventListener('abort', cancelByCaller);
         this.live.delete(runId);
+        this.ownerOf.delete(runId);
       });
     this.live.set(runId, { controller, done });
+    if (owner) this.ownerOf.set(runId, owner);
     if (!options.wait) {
       done.catch(() => undefined); // the record carries the outcome
       return toResult(this.get(runId));
@@ -138,6 +145,15 @@ export class RunManager {
   async shutdown(): Promise<void> {
     for (const { controller } of this.live.values()) controller.abort(new SlipwayError('SLIPWAY_ERR_CONFLICT', 'gateway shutting down'));
     await Promise.allSettled([...this.live.values()].map((l) => l.done));
+  }
+
+  private admitOwner(owner: string | null, max: number | undefined): void {
+    if (!owner || max === undefined) return;
+    let count = 0;
+    for (const o of this.ownerOf.values()) if (o === owner) count += 1;
+    if (count >= max) {
+      throw new SlipwayError('SLIPWAY_ERR_RATE_LIMITED', `${owner} already has ${count} runs queued or executing, its limit; retry later`, { retryAfterSeconds: this.queue.retryAfterSeconds });
+    }
   }
 
   /** Routes a run's events to its record (status), its log, and the caller. */

@@ -8,13 +8,15 @@ import type { Logger } from 'pino';
 import { ActiveRuns } from './active-runs.js';
 import { toArgv } from './command-line.js';
 import type { DockerClient } from './docker-client.js';
-import { invalidInput, policyDenied, SlipwayError } from './errors.js';
+import { invalidInput } from './errors.js';
 import { Executor, type RunOptions } from './executor.js';
 import { Images, type RegistryAuth } from './images.js';
-import { LABEL_INSTANCE, LABEL_MANAGED, LABEL_RUN_ID, ownedFilter, runLabels, type RunKind } from './labels.js';
+import { runLabels, type RunKind } from './labels.js';
 import { mergePresets, type LanguagePreset } from './language-presets.js';
 import { packFiles, prepareFiles } from './payload-files.js';
-import { resolveLimits, type RunPolicy } from './policy.js';
+import { resolveLimits } from './policy.js';
+import { assertImageAllowed, ownerFilter, type Caller, type CallerPolicy } from './caller.js';
+import { listContainers, stopContainer } from './containers.js';
 import type { ContainerRunInput } from '../schemas/container-run.js';
 import type { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../schemas/containers.js';
 import type { PullImageInput, PullImageResult } from '../schemas/images.js';
@@ -41,10 +43,9 @@ export interface SlipwaySettings {
   outputCapBytes: number;
   outputLimitBytes: number;
   stopGraceSeconds: number;
-  policy: RunPolicy;
+  /** The policy of the open caller (no tokens), and the base every token's policy starts from. */
+  policy: CallerPolicy;
   payloadUser: string;
-  runtime?: string | undefined;
-  manageAllContainers: boolean;
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
   runs: { maxConcurrent: number; maxQueued: number; retryAfterSeconds: number; logMaxBytes: number; retentionSeconds: number; sweepIntervalSeconds: number };
@@ -52,7 +53,7 @@ export interface SlipwaySettings {
 
 /** How a caller starts a run: wait for it or not, as whom, with which retry key. */
 export interface RunCallOptions extends RunOptions {
-  owner?: string | null | undefined;
+  caller?: Caller | undefined;
   idempotencyKey?: string | undefined;
 }
 
@@ -67,7 +68,6 @@ function withoutRunControl<T extends RunControlInput>(input: T): Omit<T, keyof R
 
 /** Where payload files are placed inside the container. */
 export const PAYLOAD_DIR = '/workspace';
-const DEFAULT_STOP_GRACE_SECONDS = 10;
 
 export class Slipway {
   readonly activeRuns = new ActiveRuns();
@@ -78,6 +78,8 @@ export class Slipway {
   private readonly images: Images;
   private readonly presets: Record<string, LanguagePreset>;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Every request's caller on a server without tokens. */
+  readonly openCaller: Caller;
 
   constructor(
     readonly docker: DockerClient,
@@ -91,6 +93,7 @@ export class Slipway {
     this.logs = new RunLogs(join(settings.dataDir, 'logs'), settings.runs.logMaxBytes);
     const queue = new RunQueue(settings.runs.maxConcurrent, settings.runs.maxQueued, settings.runs.retryAfterSeconds);
     this.runs = new RunManager(this.store, this.logs, queue, this.activeRuns, log);
+    this.openCaller = { name: null, seesAll: true, policy: settings.policy };
   }
 
   /**
@@ -116,7 +119,9 @@ export class Slipway {
 
   /** execute_docker_container */
   async runImage(input: ContainerRunInput & RunControlInput, options: RunCallOptions = {}): Promise<RunResult> {
-    const limits = resolveLimits(input, this.settings.policy);
+    const caller = options.caller ?? this.openCaller;
+    assertImageAllowed(input.image, caller.policy);
+    const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command');
     const entrypoint = toArgv(input.entrypoint, 'entrypoint');
     const plan: RunPlan = {
@@ -127,7 +132,19 @@ export class Slipway {
       execute: async ({ runId, signal, emit }) => {
         await this.ensureImage(input.image, input.pull_policy, emit);
         return this.executor.run(
-          { runId, image: input.image, cmd, entrypoint, env: input.environment, workingDir: input.working_dir, user: input.user, labels: this.labels(runId, 'image'), limits, stdin: input.stdin },
+          {
+            runId,
+            image: input.image,
+            cmd,
+            entrypoint,
+            env: input.environment,
+            workingDir: input.working_dir,
+            user: input.user,
+            labels: this.labels(runId, 'image', caller),
+            limits,
+            stdin: input.stdin,
+            runtime: caller.policy.runtime,
+          },
           { signal, onEvent: emit },
         );
       },
@@ -141,7 +158,9 @@ export class Slipway {
     if (!preset && !input.image) throw invalidInput('language', 'either language or image is required');
     if (!preset && !input.command) throw invalidInput('command', 'command is required when no language is given');
     const image = input.image ?? preset!.image;
-    const limits = resolveLimits(input, this.settings.policy);
+    const caller = options.caller ?? this.openCaller;
+    assertImageAllowed(image, caller.policy, input.image ? 'image' : 'language');
+    const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command') ?? preset!.command;
     const tar = await packFiles(prepareFiles(this.payloadFiles(input, preset)));
     const plan: RunPlan = {
@@ -159,10 +178,11 @@ export class Slipway {
             env: input.environment,
             workingDir: PAYLOAD_DIR,
             user: this.settings.payloadUser,
-            labels: this.labels(runId, 'payload'),
+            labels: this.labels(runId, 'payload', caller),
             limits,
             stdin: input.stdin,
             files: { tar, dir: PAYLOAD_DIR },
+            runtime: caller.policy.runtime,
           },
           { signal, onEvent: emit },
         );
@@ -172,9 +192,11 @@ export class Slipway {
   }
 
   private start(plan: RunPlan, control: RunControlInput, options: RunCallOptions): Promise<RunResult> {
+    const caller = options.caller ?? this.openCaller;
     return this.runs.start(plan, {
       wait: control.wait ?? true,
-      owner: options.owner,
+      owner: caller.name,
+      maxOwnerRuns: caller.policy.maxConcurrentRuns,
       idempotencyKey: options.idempotencyKey ?? control.idempotency_key,
       signal: options.signal,
       onEvent: options.onEvent,
@@ -182,7 +204,8 @@ export class Slipway {
   }
 
   /** GET /v1/runs: newest first, keyset-paginated by an opaque cursor. */
-  listRuns(input: ListRunsInput, owner?: string): ListRunsResult {
+  listRuns(input: ListRunsInput, caller: Caller = this.openCaller): ListRunsResult {
+    const owner = ownerFilter(caller);
     const limit = input.limit ?? 50;
     let before: { created_at: string; id: string } | undefined;
     if (input.cursor) {
@@ -201,8 +224,8 @@ export class Slipway {
   }
 
   /** get_run_logs: one page of a run's events, to poll where SSE is not an option. */
-  runLogs(input: RunLogsInput, owner?: string): RunLogsResult {
-    const record = this.runs.get(input.run_id, owner);
+  runLogs(input: RunLogsInput, caller: Caller = this.openCaller): RunLogsResult {
+    const record = this.runs.get(input.run_id, ownerFilter(caller));
     const afterId = input.after_event_id ?? 0;
     const events = this.logs.page(input.run_id, afterId, input.limit ?? 1000).map(({ bytes: _bytes, ...event }) => event);
     const last = events.at(-1);
@@ -216,64 +239,31 @@ export class Slipway {
   }
 
   /** list_running_containers */
-  async listContainers(input: ListContainersInput): Promise<ListContainersResult> {
-    if (input.all_engine && !this.settings.manageAllContainers) {
-      throw policyDenied('all_engine', 'listing containers Slipway did not create is not allowed by the server');
-    }
-    const filters: Record<string, string[]> = input.all_engine ? {} : ownedFilter(this.settings.instance);
-    if (input.state) filters.status = [input.state];
-    const containers = await this.docker.listContainers(filters);
-    return {
-      containers: containers.map((c) => ({
-        id: c.Id,
-        name: (c.Names[0] ?? '').replace(/^\//, ''),
-        image: c.Image,
-        state: c.State,
-        status: c.Status,
-        created: new Date(c.Created * 1000).toISOString(),
-        run_id: c.Labels[LABEL_RUN_ID] ?? null,
-        labels: c.Labels,
-      })),
-    };
+  listContainers(input: ListContainersInput, caller: Caller = this.openCaller): Promise<ListContainersResult> {
+    return listContainers(this.docker, this.settings.instance, input, caller);
   }
 
   /** stop_container: SIGTERM, `timeout` seconds of grace, SIGKILL; the run ends `cancelled`. */
-  async stopContainer(input: StopContainerInput): Promise<StopContainerResult> {
-    const info = await this.docker.inspect(input.container_id).catch((err: unknown) => {
-      if (err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_CONTAINER_NOT_FOUND') {
-        throw new SlipwayError(err.code, `no Slipway container ${input.container_id}`, { field: 'container_id' });
-      }
-      throw err;
-    });
-    const labels = info.Config.Labels ?? {};
-    const owned = labels[LABEL_MANAGED] === 'true' && labels[LABEL_INSTANCE] === this.settings.instance;
-    if (!owned && !this.settings.manageAllContainers) {
-      // Not ours: answer as if it did not exist, so callers learn nothing about the host.
-      throw new SlipwayError('SLIPWAY_ERR_CONTAINER_NOT_FOUND', `no Slipway container ${input.container_id}`, { field: 'container_id' });
-    }
-    const grace = input.timeout ?? DEFAULT_STOP_GRACE_SECONDS;
-    const wasRunning = info.State.Running;
-    const run = this.activeRuns.byContainer(info.Id);
-    if (run) {
-      await run.stop('cancelled', grace);
-      // Answer once the run's record says `cancelled`, so a look-up right after agrees.
-      await this.runs.completion(run.runId);
-    }
-    else if (wasRunning) await this.docker.stop(this.docker.container(info.Id), grace);
-    return { success: true, container_id: info.Id, was_running: wasRunning, run_id: labels[LABEL_RUN_ID] ?? null };
+  stopContainer(input: StopContainerInput, caller: Caller = this.openCaller): Promise<StopContainerResult> {
+    return stopContainer({ docker: this.docker, instance: this.settings.instance, activeRuns: this.activeRuns, runs: this.runs }, input, caller);
   }
 
   /** pull_docker_image */
-  async pullImage(input: PullImageInput, onProgress?: (p: PullProgress) => void): Promise<PullImageResult> {
+  async pullImage(input: PullImageInput, onProgress?: (p: PullProgress) => void, caller: Caller = this.openCaller): Promise<PullImageResult> {
+    assertImageAllowed(input.image, caller.policy);
     const result = await this.images.pull(input.image, onProgress);
     return { success: true, ...result };
   }
 
-  /** Called when the gateway closes: runs under way are stopped and their containers removed. */
+  /** The gateway is closing: runs under way are stopped and their containers removed. */
   async shutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
     await this.runs.shutdown();
     await this.executor.shutdown();
+  }
+
+  /** After the last request: the database is closed. */
+  close(): void {
     this.store.close();
   }
 
@@ -281,8 +271,8 @@ export class Slipway {
     await this.docker.ping();
   }
 
-  private labels(runId: string, kind: RunKind): Record<string, string> {
-    return runLabels(this.settings.instance, runId, kind);
+  private labels(runId: string, kind: RunKind, caller: Caller): Record<string, string> {
+    return runLabels(this.settings.instance, runId, kind, caller.name);
   }
 
   private async ensureImage(image: string, policy: ContainerRunInput['pull_policy'], emit: (event: RunEvent) => void): Promise<void> {

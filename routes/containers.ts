@@ -11,6 +11,7 @@ const containerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/containers/run',
     {
+      config: { scope: 'run' },
       schema: {
         tags: ['runs'],
         summary: 'Run an image (execute_docker_container)',
@@ -28,6 +29,7 @@ const containerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/containers',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['containers'],
         summary: 'List Slipway\'s containers (list_running_containers)',
@@ -35,12 +37,13 @@ const containerRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ListContainersResult, ...errorReplies },
       },
     },
-    async (request) => app.slipway.listContainers(request.query),
+    async (request) => app.slipway.listContainers(request.query, request.caller),
   );
 
   app.post(
     '/containers/:container_id/stop',
     {
+      config: { scope: 'run' },
       schema: {
         tags: ['containers'],
         summary: 'Stop a Slipway container (stop_container)',
@@ -61,7 +64,7 @@ const containerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { timeout } = request.body ?? {};
-      return app.slipway.stopContainer({ container_id: request.params.container_id, ...(timeout === undefined ? {} : { timeout }) });
+      return app.slipway.stopContainer({ container_id: request.params.container_id, ...(timeout === undefined ? {} : { timeout }) }, request.caller);
     },
   );
 };

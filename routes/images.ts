@@ -7,6 +7,7 @@ const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/images/pull',
     {
+      config: { scope: 'pull' },
       schema: {
         tags: ['images'],
         summary: 'Pull an image (pull_docker_image)',
@@ -15,7 +16,7 @@ const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: PullImageResult, ...errorReplies },
       },
     },
-    async (request) => app.slipway.pullImage(request.body),
+    async (request) => app.slipway.pullImage(request.body, undefined, request.caller),
   );
 };
 

@@ -6,7 +6,9 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { createMcpServer } from '../server/mcp/mcp-server.js';
+import type { IncomingMessage } from 'node:http';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { createMcpServer, type McpCaller } from '../server/mcp/mcp-server.js';
 import { RequestGuard } from '../server/mcp/request-guard.js';
 import { McpSessions } from '../server/mcp/sessions.js';
 import { slipwayTools } from '../server/mcp/tools.js';
@@ -35,7 +37,7 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
       eventStoreMaxEvents: mcp.eventStoreMaxEvents,
       eventStoreMaxBytes: mcp.eventStoreMaxBytes,
     },
-    (session) => createMcpServer({ slipway: app.slipway, tools, log }, session),
+    (session) => createMcpServer({ slipway: app.slipway, tools, log, audit: app.audit }, session),
     log,
   );
   app.decorate('mcpSessions', sessions);
@@ -56,6 +58,7 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
     method: ['GET', 'POST', 'DELETE'],
     url: '/mcp',
     schema: { hide: true },
+    config: { scope: 'mcp' },
     onRequest: checkOriginAndHost,
     handler: async (request, reply) => {
       const header = request.headers['mcp-session-id'];
@@ -71,7 +74,14 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
         return refuse(reply, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
       }
 
+      // A session belongs to the token that opened it; for anyone else it does not exist.
+      if (session.owner === undefined) session.owner = request.caller.name;
+      else if (session.owner !== request.caller.name) return refuse(reply, 404, -32001, 'Session not found');
+
       session.track(reply.raw);
+      // The SDK hands `auth` to every handler as extra.authInfo: that is how tools learn the caller.
+      const mcpCaller: McpCaller = { caller: request.caller, scopes: request.scopes };
+      (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = { token: '', clientId: request.caller.name ?? 'open', scopes: [...request.scopes], extra: { ...mcpCaller } };
       reply.hijack();
       try {
         await session.transport.handleRequest(request.raw, reply.raw, request.body);

@@ -9,6 +9,7 @@ const payloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/payloads/run',
     {
+      config: { scope: 'run' },
       schema: {
         tags: ['runs'],
         summary: 'Run a code payload (execute_with_payload)',

@@ -14,7 +14,7 @@ export const IdempotencyHeaders = Type.Object({
 
 export function runCallOptions(request: FastifyRequest): RunCallOptions {
   const key = request.headers['idempotency-key'];
-  return typeof key === 'string' ? { idempotencyKey: key } : {};
+  return typeof key === 'string' ? { caller: request.caller, idempotencyKey: key } : { caller: request.caller };
 }
 
 export function sendRun(reply: FastifyReply, result: RunResult, waited: boolean): FastifyReply {

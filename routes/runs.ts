@@ -2,7 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { invalidInput } from '../lib/errors.js';
+import { ownerFilter } from '../lib/caller.js';
 import { toPublicRecord } from '../lib/runs.js';
+import { StreamCounter } from '../server/stream-counter.js';
 import { errorReplies } from '../schemas/error-reply.js';
 import { ListRunsInput, ListRunsResult, RunId, RunRecord } from '../schemas/runs.js';
 import { writeEventStream } from '../server/event-stream.js';
@@ -10,9 +12,11 @@ import { writeEventStream } from '../server/event-stream.js';
 const RunParams = Type.Object({ run_id: RunId });
 
 const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const streams = new StreamCounter(app.config.auth.maxStreamsPerToken);
   app.get(
     '/runs',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['runs'],
         summary: 'List runs, newest first',
@@ -21,18 +25,22 @@ const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ListRunsResult, ...errorReplies },
       },
     },
-    async (request) => app.slipway.listRuns(request.query),
+    async (request) => app.slipway.listRuns(request.query, request.caller),
   );
 
   app.get(
     '/runs/:run_id',
-    { schema: { tags: ['runs'], summary: 'One run: status, timestamps, result (get_run)', params: RunParams, response: { 200: RunRecord, ...errorReplies } } },
-    async (request) => toPublicRecord(app.slipway.runs.get(request.params.run_id)),
+    {
+      config: { scope: 'read' },
+      schema: { tags: ['runs'], summary: 'One run: status, timestamps, result (get_run)', params: RunParams, response: { 200: RunRecord, ...errorReplies } },
+    },
+    async (request) => toPublicRecord(app.slipway.runs.get(request.params.run_id, ownerFilter(request.caller))),
   );
 
   app.delete(
     '/runs/:run_id',
     {
+      config: { scope: 'run' },
       schema: {
         tags: ['runs'],
         summary: 'Cancel a run (cancel_run)',
@@ -41,12 +49,13 @@ const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: RunRecord, ...errorReplies },
       },
     },
-    async (request) => toPublicRecord(await app.slipway.runs.cancel(request.params.run_id)),
+    async (request) => toPublicRecord(await app.slipway.runs.cancel(request.params.run_id, ownerFilter(request.caller))),
   );
 
   app.get(
     '/runs/:run_id/logs',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['runs'],
         summary: 'Follow a run\'s log (SSE)',
@@ -67,7 +76,8 @@ const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { run_id: runId } = request.params;
-      app.slipway.runs.get(runId); // 404 before the stream starts
+      app.slipway.runs.get(runId, ownerFilter(request.caller)); // 404 before the stream starts
+      const release = streams.acquire(request.caller.name ?? request.ip);
       const header = request.headers['last-event-id'];
       const afterId = header !== undefined ? Number(header) : (request.query.last_event_id ?? 0);
       if (!Number.isSafeInteger(afterId)) throw invalidInput('last-event-id', 'Last-Event-ID must be an event id');
@@ -76,13 +86,17 @@ const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       reply.raw.on('close', () => closed.abort());
       reply.hijack();
       const { sseHeartbeatSeconds, sseStallSeconds } = app.config.runs;
-      const outcome = await writeEventStream(reply.raw, app.slipway.logs.read(runId, afterId, closed.signal), {
-        format: request.query.format ?? 'sse',
-        heartbeatMs: sseHeartbeatSeconds * 1000,
-        stallMs: sseStallSeconds * 1000,
-        signal: closed.signal,
-      });
-      if (outcome === 'stalled') request.log.info({ runId }, 'cut off a stalled log reader');
+      try {
+        const outcome = await writeEventStream(reply.raw, app.slipway.logs.read(runId, afterId, closed.signal), {
+          format: request.query.format ?? 'sse',
+          heartbeatMs: sseHeartbeatSeconds * 1000,
+          stallMs: sseStallSeconds * 1000,
+          signal: closed.signal,
+        });
+        if (outcome === 'stalled') request.log.info({ runId }, 'cut off a stalled log reader');
+      } finally {
+        release();
+      }
     },
   );
 };

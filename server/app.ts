@@ -9,6 +9,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import rateLimit from '@fastify/rate-limit';
+import { createAudit, registerRestAudit, type Audit } from './audit.js';
+import { registerAuth, serverPolicy } from './auth.js';
 import { toErrorReply } from './error-reply.js';
 import { DockerClient } from '../lib/docker-client.js';
 import { SlipwayError } from '../lib/errors.js';
@@ -25,6 +28,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     slipway: Slipway;
     config: Config;
+    audit: Audit;
   }
 }
 
@@ -36,9 +40,12 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
-    // Runs are synchronous by default and may last up to the timeout cap.
-    requestTimeout: 0,
+    // Time to receive a whole request (not to answer it: a waited-for run may take an
+    // hour): a client trickling its body is cut off.
+    requestTimeout: config.requestTimeoutSeconds * 1000,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Slowloris: a client must finish its headers this fast.
+  app.server.headersTimeout = config.headersTimeoutSeconds * 1000;
 
   // One Ajv for both doors (schemas/validator.ts); query strings arrive as text and are coerced.
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'querystring' ? queryAjv : ajv).compile(schema));
@@ -76,10 +83,8 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
       outputCapBytes: config.outputCapBytes,
       outputLimitBytes: config.outputLimitBytes,
       stopGraceSeconds: config.stopGraceSeconds,
-      policy: config,
+      policy: serverPolicy(config),
       payloadUser: config.payloadUser,
-      runtime: config.runtime,
-      manageAllContainers: config.manageAllContainers,
       languagePresets: config.languagePresets,
       registryAuth: config.registryAuth,
     },
@@ -88,8 +93,26 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await slipway.init();
   app.decorate('slipway', slipway);
   app.decorate('config', config);
-  // Containers of runs still going are stopped and removed rather than orphaned.
-  app.addHook('onClose', async () => slipway.shutdown());
+  // Before the server waits for open requests: a waited-for run would otherwise hold
+  // its request (and shutdown) open until its timeout. Its container is stopped and removed.
+  app.addHook('preClose', async () => slipway.shutdown());
+  app.addHook('onClose', async () => slipway.close());
+  registerAuth(app, config, slipway.openCaller);
+  const audit = createAudit(options.logger);
+  app.decorate('audit', audit);
+  registerRestAudit(app, audit);
+  if (config.auth.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: config.auth.rateLimitPerMinute,
+      timeWindow: 60_000,
+      // After authentication, so the limit is per token (per address on an open server).
+      hook: 'preHandler',
+      keyGenerator: (request) => request.caller?.name ?? request.ip,
+      allowList: (request) => request.routeOptions.config?.scope === undefined,
+      errorResponseBuilder: (_request, context) =>
+        new SlipwayError('SLIPWAY_ERR_RATE_LIMITED', `more than ${context.max} requests a minute`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) }),
+    });
+  }
 
   await app.register(healthRoutes);
   await app.register(containerRoutes, { prefix: '/v1' });

@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import type { LanguagePreset } from '../lib/language-presets.js';
 import type { RegistryAuth } from '../lib/images.js';
 import type { GitCredential } from '../lib/git-clone.js';
+import { loadTokens, type TokenEntry } from './tokens.js';
 import type { RepoBuildSettings } from '../lib/repo-image.js';
 
 export interface Config {
@@ -25,6 +26,8 @@ export interface Config {
   /** Value of the io.slipway.instance label: separates gateways sharing one engine. */
   instance: string;
   bodyLimitBytes: number;
+  requestTimeoutSeconds: number;
+  headersTimeoutSeconds: number;
   outputCapBytes: number;
   outputLimitBytes: number;
   stopGraceSeconds: number;
@@ -41,6 +44,23 @@ export interface Config {
   /** Cloning and building repositories (lib/repo-image.ts). */
   repoBuild: RepoBuildSettings;
   runs: RunsConfig;
+  auth: AuthConfig;
+  /** Image patterns callers may run or pull (`python:*`, `registry.example.com/team/*`); empty allows any. */
+  imageAllow: string[];
+  allowBuilds: boolean;
+}
+
+/** Who may call, and how much (server/auth.ts). */
+export interface AuthConfig {
+  /** Empty: no tokens file, the server runs open (loopback only, unless allowUnauthenticated). */
+  tokens: TokenEntry[];
+  allowUnauthenticated: boolean;
+  /** Requests per minute per token (or per address when open); 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  /** Open SSE log streams per token at once. */
+  maxStreamsPerToken: number;
+  /** Runs one token may have queued or executing at once, unless its policy says otherwise. */
+  maxRunsPerToken: number;
 }
 
 /** Run records, their logs, and how many runs execute at once (lib/runs.ts). */
@@ -154,6 +174,8 @@ export function loadConfig(env: Source = process.env): Config {
     dataDir: resolve(src.SLIPWAY_DATA_DIR || 'data'),
     instance: src.SLIPWAY_INSTANCE || 'default',
     bodyLimitBytes: int(src, 'SLIPWAY_BODY_LIMIT_BYTES', 10 * MIB, 1024),
+    requestTimeoutSeconds: int(src, 'SLIPWAY_REQUEST_TIMEOUT_SECONDS', 30, 1),
+    headersTimeoutSeconds: int(src, 'SLIPWAY_HEADERS_TIMEOUT_SECONDS', 10, 1),
     outputCapBytes: int(src, 'SLIPWAY_OUTPUT_CAP_BYTES', MIB, 1),
     outputLimitBytes: int(src, 'SLIPWAY_OUTPUT_LIMIT_BYTES', 64 * MIB, 1),
     stopGraceSeconds: int(src, 'SLIPWAY_STOP_GRACE_SECONDS', 3),
@@ -170,6 +192,15 @@ export function loadConfig(env: Source = process.env): Config {
     payloadUser: src.SLIPWAY_PAYLOAD_USER || '65534:65534',
     languagePresets: json(src, 'SLIPWAY_LANGUAGE_PRESETS', {}),
     registryAuth: json(src, 'SLIPWAY_REGISTRY_AUTH', {}),
+    auth: {
+      tokens: src.SLIPWAY_TOKENS_FILE ? loadTokens(src.SLIPWAY_TOKENS_FILE) : [],
+      allowUnauthenticated: bool(src, 'SLIPWAY_ALLOW_UNAUTHENTICATED', false),
+      rateLimitPerMinute: int(src, 'SLIPWAY_RATE_LIMIT', 600),
+      maxStreamsPerToken: int(src, 'SLIPWAY_MAX_STREAMS_PER_TOKEN', 16, 1),
+      maxRunsPerToken: int(src, 'SLIPWAY_MAX_RUNS_PER_TOKEN', 8, 1),
+    },
+    imageAllow: list(src, 'SLIPWAY_IMAGE_ALLOW', []),
+    allowBuilds: bool(src, 'SLIPWAY_ALLOW_BUILDS', true),
     runs: {
       maxConcurrent: int(src, 'SLIPWAY_MAX_CONCURRENT_RUNS', 4, 1),
       maxQueued: int(src, 'SLIPWAY_MAX_QUEUED_RUNS', 32),
@@ -195,7 +226,18 @@ export function loadConfig(env: Source = process.env): Config {
     // host and container:* networking would hand the sandbox the host's or a neighbour's stack.
     if (mode !== 'none' && mode !== 'bridge') throw new Error(`SLIPWAY_NETWORK_MODES may hold none and bridge only, got "${mode}"`);
   }
+  if (config.auth.tokens.length === 0 && !isLoopback(config.host) && !config.auth.allowUnauthenticated) {
+    // Whoever reaches an open Slipway runs containers on this engine: never by accident.
+    throw new Error(
+      `HOST=${config.host} is not a loopback address and no SLIPWAY_TOKENS_FILE is set: refusing to serve the Docker engine to the network ` +
+        'without authentication. Set SLIPWAY_TOKENS_FILE, bind to 127.0.0.1, or set SLIPWAY_ALLOW_UNAUTHENTICATED=true to accept the risk.',
+    );
+  }
   return Object.freeze(config);
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /**

@@ -44,6 +44,9 @@ export function toErrorReply(err: unknown): { statusCode: number; body: ErrorBod
   if (e.field !== undefined) body.error.field = e.field;
   const headers: Record<string, string> = {};
   if (e.retryAfterSeconds !== undefined) headers['retry-after'] = String(e.retryAfterSeconds);
+  if (e.code === 'SLIPWAY_ERR_UNAUTHORIZED') {
+    headers['www-authenticate'] = e.field === 'authorization' ? 'Bearer realm="slipway", error="invalid_token"' : 'Bearer realm="slipway"';
+  }
   return { statusCode: e.statusCode, body, headers };
 }
 

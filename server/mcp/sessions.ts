@@ -29,6 +29,8 @@ export type ServerFactory = (session: SessionState) => Server;
 
 export class McpSession implements SessionState {
   logLevel: LoggingLevel | undefined;
+  /** The token name that opened the session (null on an open server); set on its first request. */
+  owner: string | null | undefined;
   readonly events: BoundedEventStore;
   readonly transport: StreamableHTTPServerTransport;
   readonly server: Server;

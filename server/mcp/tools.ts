@@ -11,7 +11,9 @@
 import type { TObject } from '@sinclair/typebox';
 import type { Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { Config } from '../config.js';
+import type { Caller } from '../../lib/caller.js';
 import type { Slipway } from '../../lib/slipway.js';
+import type { Scope } from '../tokens.js';
 import { ContainerRunInput } from '../../schemas/container-run.js';
 import { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../../schemas/containers.js';
 import { PullImageInput, PullImageResult } from '../../schemas/images.js';
@@ -23,6 +25,8 @@ import { runTools } from './run-tools.js';
 
 export interface ToolContext {
   slipway: Slipway;
+  /** Who is calling (server/auth.ts); the open caller on a server without tokens. */
+  caller: Caller;
   /** Aborted by `notifications/cancelled` for this call (or by the session ending). */
   signal: AbortSignal;
   notifier: RunNotifier;
@@ -35,6 +39,8 @@ export interface ToolOutcome {
 
 export interface SlipwayTool {
   name: string;
+  /** The token scope a call needs (admin has every scope). */
+  scope: Scope;
   input: TObject;
   output: TObject;
   title: string;
@@ -76,6 +82,7 @@ export function slipwayTools(config: Config): SlipwayTool[] {
   return [
     {
       name: 'execute_docker_container',
+      scope: 'run',
       title: 'Run a container',
       description:
         'Run a command in a fresh container from a Docker image, wait for it to end, and return its exit code and output; the container ' +
@@ -88,13 +95,14 @@ export function slipwayTools(config: Config): SlipwayTool[] {
       output: RunResult,
       // Creates and removes only its own container; the open world is reached only where the server lets containers have a network.
       annotations: { title: 'Run a container', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: networked },
-      async call(input, { slipway, signal, notifier }) {
-        const result = await slipway.runImage(input as ContainerRunInput, { signal, onEvent: notifier.onEvent });
+      async call(input, { slipway, caller, signal, notifier }) {
+        const result = await slipway.runImage(input as ContainerRunInput, { caller, signal, onEvent: notifier.onEvent });
         return { structured: result, text: runText(result) };
       },
     },
     {
       name: 'execute_with_payload',
+      scope: 'run',
       title: 'Run code',
       description:
         'Run source code: write `files` (or one `payload`) into /workspace of a fresh container and run them, then return the exit code and ' +
@@ -105,14 +113,15 @@ export function slipwayTools(config: Config): SlipwayTool[] {
       input: PayloadRunInput,
       output: RunResult,
       annotations: { title: 'Run code', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: networked },
-      async call(input, { slipway, signal, notifier }) {
-        const result = await slipway.runPayload(input as PayloadRunInput, { signal, onEvent: notifier.onEvent });
+      async call(input, { slipway, caller, signal, notifier }) {
+        const result = await slipway.runPayload(input as PayloadRunInput, { caller, signal, onEvent: notifier.onEvent });
         return { structured: result, text: runText(result) };
       },
     },
     ...runTools(),
     {
       name: 'list_running_containers',
+      scope: 'read',
       title: 'List containers',
       description:
         'List the containers this Slipway server created that still exist (runs under way, usually), with id, name, image, state, status, ' +
@@ -121,13 +130,14 @@ export function slipwayTools(config: Config): SlipwayTool[] {
       input: ListContainersInput,
       output: ListContainersResult,
       annotations: { title: 'List containers', readOnlyHint: true, openWorldHint: false },
-      async call(input, { slipway }) {
-        const result = await slipway.listContainers(input as ListContainersInput);
+      async call(input, { slipway, caller }) {
+        const result = await slipway.listContainers(input as ListContainersInput, caller);
         return { structured: result, text: listText(result) };
       },
     },
     {
       name: 'stop_container',
+      scope: 'run',
       title: 'Stop a container',
       description:
         'Stop a container this server created: SIGTERM, then SIGKILL after `timeout` seconds (default 10). The run it belonged to ends ' +
@@ -137,13 +147,14 @@ export function slipwayTools(config: Config): SlipwayTool[] {
       input: StopContainerInput,
       output: StopContainerResult,
       annotations: { title: 'Stop a container', readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-      async call(input, { slipway }) {
-        const result = await slipway.stopContainer(input as StopContainerInput);
+      async call(input, { slipway, caller }) {
+        const result = await slipway.stopContainer(input as StopContainerInput, caller);
         return { structured: result, text: stopText(result) };
       },
     },
     {
       name: 'pull_docker_image',
+      scope: 'pull',
       title: 'Pull an image',
       description:
         'Pull an image from its registry into the engine, so later runs start without waiting for it (runs pull missing images themselves, ' +
@@ -154,8 +165,8 @@ export function slipwayTools(config: Config): SlipwayTool[] {
       input: PullImageInput,
       output: PullImageResult,
       annotations: { title: 'Pull an image', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-      async call(input, { slipway, notifier }) {
-        const result = await slipway.pullImage(input as PullImageInput, notifier.onPull);
+      async call(input, { slipway, caller, notifier }) {
+        const result = await slipway.pullImage(input as PullImageInput, notifier.onPull, caller);
         return { structured: result, text: pullText(result) };
       },
     },
