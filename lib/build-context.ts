@@ -15,6 +15,7 @@
  */
 import { constants } from 'node:fs';
 import { lstat, open, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import type { ReadStream } from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 // A CommonJS module typed with `export default`: the default import is the factory at
@@ -159,23 +160,32 @@ export function dockerignoreMatcher(text: string, dockerfile: string): Matcher {
 
 function packEntries(entries: Entry[]): Readable {
   const pack = tarStream.pack();
+  let closed = false;
+  let reading: ReadStream | undefined;
+  // The reader may go away mid-file (build timeout, cancel): stop, and close the file.
+  pack.once('close', () => {
+    closed = true;
+    reading?.destroy();
+  });
   (async () => {
     for (const e of entries) {
+      if (closed) return;
       const header = { name: e.path, mode: e.mode, mtime: e.mtime, uid: 0, gid: 0 };
       if (e.type === 'directory') pack.entry({ ...header, type: 'directory' });
       else if (e.type === 'symlink') pack.entry({ ...header, type: 'symlink', linkname: e.linkname! });
       else {
         const sink = pack.entry({ ...header, type: 'file', size: e.size });
-        const source = (await open(e.abs, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream();
+        const source = (reading = (await open(e.abs, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream());
         await new Promise<void>((resolve, reject) => {
           source.once('error', reject);
+          source.once('close', () => (closed ? resolve() : undefined));
           sink.once('error', reject);
           sink.once('finish', () => resolve());
           source.pipe(sink as unknown as NodeJS.WritableStream);
         });
       }
     }
-    pack.finalize();
+    if (!closed) pack.finalize();
   })().catch((err: Error) => pack.destroy(err));
   return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
 }
