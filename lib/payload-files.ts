@@ -16,12 +16,19 @@ export interface PreparedFile {
 
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 
-/** Refuses absolute paths, `..`, NUL bytes, empty names and duplicates; normalises the rest. */
-export function prepareFiles(files: PayloadFile[], fieldBase = 'files'): PreparedFile[] {
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Refuses absolute paths, `..`, NUL bytes, empty names, duplicates and a path used as
+ * both a file and a directory; normalises the rest. `fieldOf(i)` names file i's path
+ * field in errors (the single `payload` is `payload_path`).
+ */
+export function prepareFiles(files: PayloadFile[], fieldOf: (i: number) => string = (i) => `files[${i}].path`): PreparedFile[] {
   const seen = new Set<string>();
+  const dirs = new Set<string>();
   let total = 0;
   return files.map((file, i) => {
-    const field = `${fieldBase}[${i}].path`;
+    const field = fieldOf(i);
     const raw = file.path;
     if (raw.includes('\0')) throw invalidInput(field, `${field} contains a NUL byte`);
     if (raw.startsWith('/') || raw.includes('\\')) throw invalidInput(field, `${field} must be a relative path with / separators`);
@@ -29,10 +36,17 @@ export function prepareFiles(files: PayloadFile[], fieldBase = 'files'): Prepare
     const path = posix.normalize(raw).replace(/\/+$/, '');
     if (path === '' || path === '.' || path.startsWith('../')) throw invalidInput(field, `${field} must name a file`);
     if (seen.has(path)) throw invalidInput(field, `${field} duplicates another file's path (${path})`);
+    const parents = path.split('/').slice(0, -1).map((_, n, parts) => parts.slice(0, n + 1).join('/'));
+    if (dirs.has(path) || parents.some((p) => seen.has(p))) throw invalidInput(field, `${field} uses ${path} as both a file and a directory`);
     seen.add(path);
+    for (const p of parents) dirs.add(p);
+    const contentField = field.replace(/path$/, 'content').replace(/^payload_content$/, 'payload');
+    if (file.encoding === 'base64' && !(BASE64.test(file.content.replace(/\s+/g, '')) && file.content.replace(/\s+/g, '').length % 4 === 0)) {
+      throw invalidInput(contentField, `${contentField} is not valid base64`);
+    }
     const content = Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8');
     total += content.length;
-    if (total > MAX_PAYLOAD_BYTES) throw invalidInput(`${fieldBase}[${i}].content`, `payload files exceed ${MAX_PAYLOAD_BYTES} bytes in all`);
+    if (total > MAX_PAYLOAD_BYTES) throw invalidInput(contentField, `payload files exceed ${MAX_PAYLOAD_BYTES} bytes in all`);
     return { path, content, mode: file.mode ?? 0o644 };
   });
 }

@@ -44,20 +44,25 @@ export function resolveLimits(req: RequestedLimits, policy: RunPolicy): Resolved
     throw policyDenied('memory_limit', `memory_limit exceeds the server's cap of ${Math.floor(caps.memoryBytes / MIB)}m`);
   }
 
+  // The schemas bound these too; checked again here because 0 or -1 would mean "unlimited" to the engine.
   const cpus = req.cpu_limit ?? defaults.cpus;
+  if (!(cpus > 0)) throw invalidInput('cpu_limit', 'cpu_limit must be more than 0');
   if (cpus > caps.cpus) throw policyDenied('cpu_limit', `cpu_limit exceeds the server's cap of ${caps.cpus} CPUs`);
 
   const pidsLimit = req.pids_limit ?? defaults.pidsLimit;
+  if (!(pidsLimit >= 1)) throw invalidInput('pids_limit', 'pids_limit must be at least 1');
   if (pidsLimit > caps.pidsLimit) throw policyDenied('pids_limit', `pids_limit exceeds the server's cap of ${caps.pidsLimit}`);
 
   const timeoutSeconds = req.timeout ?? defaults.timeoutSeconds;
+  if (!(timeoutSeconds > 0)) throw invalidInput('timeout', 'timeout must be more than 0');
   if (timeoutSeconds > caps.timeoutSeconds) {
     throw policyDenied('timeout', `timeout exceeds the server's cap of ${caps.timeoutSeconds} seconds`);
   }
 
   const networkMode = req.network_mode ?? 'none';
+  // `none` is always allowed: the policy lists what a caller may loosen to.
   if (networkMode !== 'none' && networkMode !== 'bridge') throw invalidInput('network_mode', 'network_mode must be none or bridge');
-  if (!policy.networkModes.includes(networkMode)) {
+  if (networkMode !== 'none' && !policy.networkModes.includes(networkMode)) {
     throw policyDenied('network_mode', `network_mode ${networkMode} is not allowed by the server (allowed: ${policy.networkModes.join(', ')})`);
   }
 

@@ -6,6 +6,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { RunLogEvent } from '../schemas/runs.js';
 
 export type LogEventType = RunLogEvent['type'];
@@ -56,6 +57,10 @@ export class RunLogs {
       state.size = statSync(path).size;
     }
     state.fd = openSync(path, 'a');
+    if (state.size > 0 && !endsWithNewline(path, state.size)) {
+      // A line cut short by a crash: end it, so the next event starts a line of its own.
+      state.size += writeSync(state.fd, '\n');
+    }
     this.open.set(runId, state);
   }
 
@@ -120,6 +125,8 @@ export class RunLogs {
     const path = this.path(runId);
     let offset = 0;
     let partial = '';
+    // Reads end at arbitrary bytes: a character split across two reads must not be mangled.
+    const decoder = new StringDecoder('utf8');
     while (!signal?.aborted) {
       let fd: number;
       try {
@@ -132,7 +139,7 @@ export class RunLogs {
       try {
         while ((read = readSync(fd, buffer, 0, READ_CHUNK_BYTES, offset)) > 0) {
           offset += read;
-          const text = partial + buffer.toString('utf8', 0, read);
+          const text = partial + decoder.write(buffer.subarray(0, read));
           const lines = text.split('\n');
           partial = lines.pop() ?? '';
           for (const event of parseLines(lines.join('\n'))) {
@@ -162,6 +169,17 @@ export class RunLogs {
         signal?.addEventListener('abort', wake, { once: true });
       });
     }
+  }
+}
+
+function endsWithNewline(path: string, size: number): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
   }
 }
 

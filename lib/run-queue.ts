@@ -37,6 +37,8 @@ export class RunQueue {
    */
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.running >= this.maxConcurrent) {
+      // A listener added after the abort would never fire: refuse before queueing.
+      if (signal?.aborted) throw signal.reason;
       await new Promise<void>((resolve, reject) => {
         const entry: Waiting = {
           start: () => {

@@ -162,7 +162,10 @@ export class Slipway {
     assertImageAllowed(image, caller.policy, input.image ? 'image' : 'language');
     const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command') ?? preset!.command;
-    const tar = await packFiles(prepareFiles(this.payloadFiles(input, preset)));
+    const files = this.payloadFiles(input, preset);
+    // The single `payload` comes last; its path is the caller's `payload_path` field.
+    const payloadIndex = input.payload !== undefined ? files.length - 1 : -1;
+    const tar = await packFiles(prepareFiles(files, (i) => (i === payloadIndex ? 'payload_path' : `files[${i}].path`)));
     const plan: RunPlan = {
       kind: 'payload',
       image,

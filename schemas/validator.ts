@@ -20,9 +20,11 @@ export const ajv = new Ajv({
 export function fieldOf(error: ErrorObject): string {
   const segments = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const extra = (error.params as { missingProperty?: string; additionalProperty?: string }) ?? {};
+  const path = segments.reduce((p, s) => (/^\d+$/.test(s) ? `${p}[${s}]` : p ? `${p}.${s}` : s), '');
+  // A missing or extra property is a property name even when it is all digits.
   const leaf = extra.missingProperty ?? extra.additionalProperty;
-  if (leaf !== undefined) segments.push(leaf);
-  return segments.reduce((path, s) => (/^\d+$/.test(s) ? `${path}[${s}]` : path ? `${path}.${s}` : s), '');
+  if (leaf === undefined) return path;
+  return path ? `${path}.${leaf}` : leaf;
 }
 
 export function describe(error: ErrorObject): string {

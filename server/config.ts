@@ -152,11 +152,15 @@ export function parseDockerHost(value: string | undefined): Config['docker'] {
 
 function readConfigFile(path: string | undefined): Source {
   if (!path) return {};
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  // File values may be numbers, booleans or objects; normalise them to the env form.
-  return Object.fromEntries(
-    Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
-  );
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`SLIPWAY_CONFIG ${path} could not be read as JSON: ${(err as Error).message}`);
+  }
+  // File values may be numbers, booleans, lists or objects; normalise them to the env form.
+  const asEnv = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) ? v.join(',') : JSON.stringify(v));
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, asEnv(v)]));
 }
 
 export function loadConfig(env: Source = process.env): Config {

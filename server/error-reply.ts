@@ -15,6 +15,7 @@ export interface ErrorBody {
 /** Normalises anything thrown into a SlipwayError. */
 export function toSlipwayError(err: unknown): SlipwayError {
   if (err instanceof SlipwayError) return err;
+  if (typeof err !== 'object' || err === null) return new SlipwayError('SLIPWAY_ERR_INTERNAL', 'internal error', { cause: err });
   const fe = err as Partial<FastifyError> & { validation?: Parameters<typeof fieldOf>[0][] };
   if (fe.validation && fe.validation.length > 0) {
     const first = fe.validation[0]!;

@@ -36,7 +36,7 @@ const cases: [string, string, unknown, number, string][] = [
   ['bridge networking not allowed here', '/v1/containers/run', { ...ok, network_mode: 'bridge' }, 403, 'network_mode'],
   ['a writable root not allowed here', '/v1/containers/run', { ...ok, read_only: false }, 403, 'read_only'],
   ['a payload user', '/v1/payloads/run', { language: 'sh', payload: 'id', user: '0' }, 400, 'user'],
-  ['a payload escaping its directory', '/v1/payloads/run', { language: 'sh', payload: 'x', payload_path: '../../etc/cron.d/x' }, 400, 'files[0].path'],
+  ['a payload escaping its directory', '/v1/payloads/run', { language: 'sh', payload: 'x', payload_path: '../../etc/cron.d/x' }, 400, 'payload_path'],
   ['a bad base64 encoding name', '/v1/payloads/run', { language: 'sh', files: [{ path: 'a', content: 'x', encoding: 'hex' }] }, 400, 'files[0].encoding'],
   ['a container id with a slash', '/v1/containers/..%2F..%2Fetc/stop', {}, 400, 'container_id'],
   ['an image to pull with spaces', '/v1/images/pull', { image: 'busybox --all-tags' }, 400, 'image'],

@@ -59,7 +59,7 @@ t.test('escapes, absolute paths, NUL bytes and backslashes are refused naming th
   for (const path of ['a\\b', '..\\x', 'C:\\x']) t.throws(() => prepareFiles([{ path, content: '' }]), invalid('files[0].path', /relative/), path);
   t.throws(() => prepareFiles([ok, { path: 'a\0.txt', content: '' }]), invalid('files[1].path', /NUL/));
   for (const path of ['.', './', './/', '']) t.throws(() => prepareFiles([{ path, content: '' }]), invalid('files[0].path', /must name a file/), JSON.stringify(path));
-  t.throws(() => prepareFiles([{ path: '../x', content: '' }], 'repo.files'), invalid('repo.files[0].path'), 'the caller picks the field base');
+  t.throws(() => prepareFiles([{ path: '../x', content: '' }], (i) => `repo.files[${i}].path`), invalid('repo.files[0].path'), 'the caller names the field');
 });
 
 t.test('two paths that normalise alike are duplicates', async (t) => {
