@@ -43,9 +43,13 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     // Time to receive a whole request (not to answer it: a waited-for run may take an
     // hour): a client trickling its body is cut off.
     requestTimeout: config.requestTimeoutSeconds * 1000,
+    http: {
+      // Slowloris: a client must finish its headers this fast; checked every second
+      // (Node's default check interval is 30 s, which would let the timeout slip).
+      headersTimeout: config.headersTimeoutSeconds * 1000,
+      connectionsCheckingInterval: 1000,
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  // Slowloris: a client must finish its headers this fast.
-  app.server.headersTimeout = config.headersTimeoutSeconds * 1000;
 
   // One Ajv for both doors (schemas/validator.ts); query strings arrive as text and are coerced.
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'querystring' ? queryAjv : ajv).compile(schema));
