@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS runs (
   stdout_truncated INTEGER NOT NULL DEFAULT 0,
   stderr_truncated INTEGER NOT NULL DEFAULT 0,
   log_truncated INTEGER NOT NULL DEFAULT 0,
-  timeout_ms INTEGER NOT NULL
+  timeout_ms INTEGER NOT NULL,
+  extra TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS runs_idempotency ON runs (ifnull(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC, id DESC);
@@ -93,6 +94,8 @@ function toRecord(row: Row): StoredRun {
     owner: (row.owner as string | null) ?? null,
     timeout_ms: row.timeout_ms as number,
     request_hash: (row.request_hash as string | null) ?? null,
+    // What a kind of run adds to its result (a repo run's build fields), as JSON.
+    ...(row.extra ? (JSON.parse(row.extra as string) as Record<string, unknown>) : {}),
   };
 }
 
@@ -105,6 +108,11 @@ export class RunStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+  }
+
+  /** A result's fields beyond the base columns (a repo run's commit, image, build log). */
+  setExtra(id: string, extra: Record<string, unknown>): void {
+    this.db.prepare('UPDATE runs SET extra = ? WHERE id = ?').run(JSON.stringify(extra), id);
   }
 
   insert(run: NewRun): StoredRun {
@@ -136,7 +144,7 @@ export class RunStore {
   finish(id: string, result: RunResult, logTruncated: boolean): void {
     this.db
       .prepare(
-        `UPDATE runs SET status = @status, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at),
+        `UPDATE runs SET status = @status, image = @image, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at),
            finished_at = @finished_at, exit_code = @exit_code, execution_time = @execution_time, error_message = @error_message,
            stdout = @stdout, stderr = @stderr, stdout_truncated = @stdout_truncated, stderr_truncated = @stderr_truncated,
            log_truncated = @log_truncated
@@ -145,6 +153,7 @@ export class RunStore {
       .run({
         id,
         status: result.status,
+        image: result.image,
         container_id: result.container_id,
         started_at: result.started_at,
         finished_at: result.finished_at ?? new Date().toISOString(),

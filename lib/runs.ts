@@ -13,6 +13,7 @@ import type { RunQueue } from './run-queue.js';
 import type { RunEvent } from './run-events.js';
 import { isFinal, type RunStore, type StoredRun } from './run-store.js';
 import { RunResult } from '../schemas/run-result.js';
+import { RepoBuildResult } from '../schemas/repo-run.js';
 import { RunRecord } from '../schemas/runs.js';
 
 /** What the library hands the run manager: everything needed to execute, once admitted. */
@@ -181,6 +182,8 @@ export class RunManager {
 
   private finish(runId: string, result: RunResult): RunResult {
     this.store.finish(runId, result, this.logs.isTruncated(runId));
+    const extra = Object.fromEntries(Object.entries(result).filter(([key]) => !RESULT_FIELDS.includes(key as keyof RunResult)));
+    if (Object.keys(extra).length > 0) this.store.setExtra(runId, extra);
     this.logs.append(runId, 'end', { status: result.status, exit_code: result.exit_code, error_message: result.error_message });
     this.logs.finish(runId);
     return result;
@@ -220,10 +223,12 @@ export class RunManager {
 }
 
 const RESULT_FIELDS = Object.keys(RunResult.properties) as (keyof RunResult)[];
+/** Fields a kind of run adds to its result (a repo run's build), kept with the record. */
+const KIND_FIELDS = Object.keys(RepoBuildResult.properties) as (keyof RepoBuildResult)[];
 
 /** The result fields of a record (what a waited-for run answers). */
 export function toResult(record: RunRecord): RunResult {
-  return Object.fromEntries(RESULT_FIELDS.map((key) => [key, record[key]])) as RunResult;
+  return Object.fromEntries([...RESULT_FIELDS, ...KIND_FIELDS].filter((key) => key in record).map((key) => [key, (record as Record<string, unknown>)[key]])) as RunResult;
 }
 
 /** The public record, without what only the gateway keeps (owner, request hash). */

@@ -8,7 +8,10 @@ import type { Logger } from 'pino';
 import { ActiveRuns } from './active-runs.js';
 import { toArgv } from './command-line.js';
 import type { DockerClient } from './docker-client.js';
-import { invalidInput } from './errors.js';
+import { pruneBuildImages } from './build-image-cache.js';
+import { invalidInput, policyDenied } from './errors.js';
+import { prepareRepoImage, type RepoBuildSettings, type RepoImageResult } from './repo-image.js';
+import type { RepoBuildResult, RepoRunInput, RepoRunResult } from '../schemas/repo-run.js';
 import { Executor, type RunOptions } from './executor.js';
 import { Images, type RegistryAuth } from './images.js';
 import { runLabels, type RunKind } from './labels.js';
@@ -48,6 +51,7 @@ export interface SlipwaySettings {
   payloadUser: string;
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
+  repoBuild: RepoBuildSettings;
   runs: { maxConcurrent: number; maxQueued: number; retryAfterSeconds: number; logMaxBytes: number; retentionSeconds: number; sweepIntervalSeconds: number };
 }
 
@@ -64,6 +68,33 @@ export interface RunCallOptions extends RunOptions {
 function withoutRunControl<T extends RunControlInput>(input: T): Omit<T, keyof RunControlInput> {
   const { wait: _wait, idempotency_key: _key, ...rest } = input;
   return rest;
+}
+
+/** The build fields a repo run adds to its result. */
+function repoBuildFields(built: RepoImageResult): RepoBuildResult {
+  const { image_tag, image_id, commit_sha, build_time, cache_hit, build_log } = built;
+  return { image_tag, image_id, commit_sha, build_time, cache_hit, build_log };
+}
+
+/** A build that failed or ran out of time: the run ends without a container. */
+function failedBuild(runId: string, built: RepoImageResult): RunResult {
+  const failure = built.build_failed!;
+  return {
+    success: false,
+    exit_code: null,
+    stdout: '',
+    stderr: failure.log,
+    execution_time: 0,
+    error_message: `build ${failure.reason === 'timed_out' ? 'timed out' : 'failed'}: ${failure.message}`,
+    run_id: runId,
+    status: failure.reason === 'timed_out' ? 'timed_out' : 'failed',
+    container_id: null,
+    image: built.image_tag,
+    started_at: null,
+    finished_at: new Date().toISOString(),
+    stdout_truncated: false,
+    stderr_truncated: false,
+  };
 }
 
 /** Where payload files are placed inside the container. */
@@ -110,10 +141,14 @@ export class Slipway {
     }
   }
 
-  /** Deletes records and logs of runs that ended longer ago than the retention. */
+  /** Deletes records and logs of runs that ended longer ago than the retention, and old build images. */
   sweep(): number {
     const expired = this.store.expire(new Date(Date.now() - this.settings.runs.retentionSeconds * 1000));
     for (const runId of expired) this.logs.remove(runId);
+    const { instance, repoBuild } = this.settings;
+    void pruneBuildImages(this.docker, { instance, retentionSeconds: repoBuild.build.imageRetentionSeconds, log: this.log }).catch((err) =>
+      this.log.warn({ err: String(err) }, 'pruning build images failed'),
+    );
     return expired.length;
   }
 
@@ -189,6 +224,50 @@ export class Slipway {
           },
           { signal, onEvent: emit },
         );
+      },
+    };
+    return this.start(plan, input, options);
+  }
+
+  /** build_and_execute_github_repo: clone, build (or reuse the cached build), then run like an image. */
+  async runRepo(input: RepoRunInput, options: RunCallOptions = {}): Promise<RepoRunResult> {
+    const caller = options.caller ?? this.openCaller;
+    if (!caller.policy.allowBuilds) throw policyDenied('repo_url', 'building repositories is not allowed by the server');
+    const limits = resolveLimits(input, caller.policy);
+    const cmd = toArgv(input.command, 'command');
+    const entrypoint = toArgv(input.entrypoint, 'entrypoint');
+    const deps = {
+      docker: this.docker,
+      log: this.log,
+      instance: this.settings.instance,
+      settings: { ...this.settings.repoBuild, build: { ...this.settings.repoBuild.build, network: caller.policy.buildNetwork } },
+    };
+    const plan: RunPlan = {
+      kind: 'repo',
+      image: input.repo_url,
+      timeoutMs: limits.timeoutMs,
+      request: withoutRunControl(input),
+      execute: async ({ runId, signal, emit }) => {
+        const built = await prepareRepoImage(deps, input, { signal, onEvent: emit });
+        const build = repoBuildFields(built);
+        if (built.build_failed) return { ...failedBuild(runId, built), ...build };
+        const result = await this.executor.run(
+          {
+            runId,
+            image: built.image_tag,
+            cmd,
+            entrypoint,
+            env: input.environment,
+            workingDir: input.working_dir,
+            user: input.user,
+            labels: this.labels(runId, 'repo', caller),
+            limits,
+            stdin: input.stdin,
+            runtime: caller.policy.runtime,
+          },
+          { signal, onEvent: emit },
+        );
+        return { ...result, ...build };
       },
     };
     return this.start(plan, input, options);

@@ -72,3 +72,13 @@ export const RunLimits = {
   stdin: Type.Optional(Type.String({ maxLength: 1048576, description: 'Text written to the process standard input, then closed.' })),
   pull_policy: Type.Optional(PullPolicy),
 };
+
+/** Fields every run-starting operation accepts besides its own. */
+export const RunControl = {
+  wait: Type.Optional(
+    Type.Boolean({ description: 'Wait for the run to end (default true). With false the answer comes at once with the run id; follow it with get_run / GET /v1/runs/{id}.' }),
+  ),
+  idempotency_key: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'Retrying with the same key returns the same run instead of starting another.' }),
+  ),
+};

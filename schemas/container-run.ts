@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { RunControl } from './runs.js';
-import { Command, ImageReference, RunLimits } from './common.js';
+import { Command, ImageReference, RunLimits, RunControl } from './common.js';
 
 /** Input of execute_docker_container / POST /v1/containers/run. */
 export const ContainerRunInput = Type.Object(

@@ -6,9 +6,9 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { BUILD_ARG_NAME_PATTERN, BUILD_ARG_VALUE_MAX_BYTES, BUILD_ARGS_MAX, TARGET_PATTERN } from '../lib/build-inputs.js';
-import { Command, RunLimits } from './common.js';
+import { Command, RunLimits, RunControl } from './common.js';
 import { ContainerRunInput } from './container-run.js';
-import { RunControl } from './runs.js';
+import { RunResult } from './run-result.js';
 
 const NO_WHITESPACE_OR_CONTROL = '^[^\\s\\u0000-\\u001f\\u007f]+$';
 const RELATIVE_PATH = '^[^\\u0000\\\\]*$';
@@ -80,3 +80,7 @@ export const RepoBuildResult = Type.Object(
   { additionalProperties: false },
 );
 export type RepoBuildResult = Static<typeof RepoBuildResult>;
+
+/** A repo run's answer: the run's result and its build (absent only while queued). */
+export const RepoRunResult = Type.Composite([RunResult, Type.Partial(RepoBuildResult)], { additionalProperties: false });
+export type RepoRunResult = Static<typeof RepoRunResult>;

@@ -1,18 +1,9 @@
 /** Shapes of run records and their look-ups (GET /v1/runs, get_run, cancel_run, get_run_logs). */
 import { Type, type Static } from '@sinclair/typebox';
+import { RepoBuildResult } from './repo-run.js';
 import { RunResult, RunStatus } from './run-result.js';
 
 export const RunKind = Type.Union([Type.Literal('image'), Type.Literal('payload'), Type.Literal('repo')]);
-
-/** Fields every run-starting operation accepts besides its own. */
-export const RunControl = {
-  wait: Type.Optional(
-    Type.Boolean({ description: 'Wait for the run to end (default true). With false the answer comes at once with the run id; follow it with get_run / GET /v1/runs/{id}.' }),
-  ),
-  idempotency_key: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'Retrying with the same key returns the same run instead of starting another.' }),
-  ),
-};
 
 /** A run as recorded: a run result plus what kind of run it is and when it was asked for. */
 export const RunRecord = Type.Composite(
@@ -23,6 +14,8 @@ export const RunRecord = Type.Composite(
       created_at: Type.String({ description: 'ISO 8601' }),
       log_truncated: Type.Boolean({ description: 'True when the kept log reached its size cap.' }),
     }),
+    // A repo run's build, once known.
+    Type.Partial(RepoBuildResult),
   ],
   { additionalProperties: false },
 );

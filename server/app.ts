@@ -22,6 +22,7 @@ import healthRoutes from '../routes/health.js';
 import imageRoutes from '../routes/images.js';
 import mcpRoutes from '../routes/mcp.js';
 import payloadRoutes from '../routes/payloads.js';
+import repoRoutes from '../routes/repos.js';
 import runRoutes from '../routes/runs.js';
 
 declare module 'fastify' {
@@ -84,6 +85,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
       instance: config.instance,
       dataDir: config.dataDir,
       runs: config.runs,
+      repoBuild: config.repoBuild,
       outputCapBytes: config.outputCapBytes,
       outputLimitBytes: config.outputLimitBytes,
       stopGraceSeconds: config.stopGraceSeconds,
@@ -123,6 +125,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(payloadRoutes, { prefix: '/v1' });
   await app.register(imageRoutes, { prefix: '/v1' });
   await app.register(runRoutes, { prefix: '/v1' });
+  await app.register(repoRoutes, { prefix: '/v1' });
   await app.register(mcpRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -66,8 +66,10 @@ export class RunNotifier {
       case 'output':
         this.output(event.stream, event.data);
         break;
-      default:
-        this.other(event);
+      case 'build':
+        this.log('info', 'build', event.line.slice(0, MAX_LINE_CHARS));
+        this.progress(`build: ${event.line.slice(0, 200)}`, false);
+        break;
     }
   };
 
@@ -82,14 +84,6 @@ export class RunNotifier {
     }
     if (this.lines !== this.reportedLines && this.progress(this.outputMessage(), true)) this.reportedLines = this.lines;
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
-  }
-
-  /** Lines of a repository build (`{ type: 'build', line }`), once the executor emits them. */
-  private other(event: unknown): void {
-    const e = event as { type?: unknown; line?: unknown };
-    if (e.type !== 'build' || typeof e.line !== 'string') return;
-    this.log('info', 'build', e.line.slice(0, MAX_LINE_CHARS));
-    this.progress(`build: ${e.line.slice(0, 200)}`, false);
   }
 
   private output(stream: OutputStream, data: string): void {

@@ -21,6 +21,7 @@ import { LANGUAGES, PayloadRunInput } from '../../schemas/payload-run.js';
 import { RunResult } from '../../schemas/run-result.js';
 import type { RunNotifier } from './notifications.js';
 import { listText, pullText, runText, stopText } from './result-text.js';
+import { repoTools } from './repo-tools.js';
 import { runTools } from './run-tools.js';
 
 export interface ToolContext {
@@ -118,6 +119,7 @@ export function slipwayTools(config: Config): SlipwayTool[] {
         return { structured: result, text: runText(result) };
       },
     },
+    ...repoTools(config),
     ...runTools(),
     {
       name: 'list_running_containers',

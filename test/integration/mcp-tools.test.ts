@@ -7,6 +7,7 @@ import { PullImageInput, PullImageResult } from '../../schemas/images.js';
 import { PayloadRunInput } from '../../schemas/payload-run.js';
 import { RunResult } from '../../schemas/run-result.js';
 import { RunLogsInput, RunLogsResult, RunRecord, RunRef } from '../../schemas/runs.js';
+import { RepoRunInput, RepoRunResult } from '../../schemas/repo-run.js';
 import { docker } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
@@ -27,6 +28,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
   const { tools } = await mcp.client.listTools();
   const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
   t.same(Object.keys(byName).sort(), [
+    'build_and_execute_github_repo',
     'cancel_run',
     'execute_docker_container',
     'execute_with_payload',
@@ -45,6 +47,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     get_run: [RunRef, RunRecord],
     get_run_logs: [RunLogsInput, RunLogsResult],
     cancel_run: [RunRef, RunRecord],
+    build_and_execute_github_repo: [RepoRunInput, RepoRunResult],
   };
   for (const [name, [input, output]] of Object.entries(expected)) {
     t.same(byName[name]!.inputSchema, asJson(input), `${name} inputSchema`);
@@ -56,6 +59,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
   t.match(byName.get_run!.annotations, { readOnlyHint: true });
   t.match(byName.get_run_logs!.annotations, { readOnlyHint: true });
   t.match(byName.cancel_run!.annotations, { destructiveHint: true });
+  t.match(byName.build_and_execute_github_repo!.annotations, { openWorldHint: true });
   t.match(byName.pull_docker_image!.annotations, { openWorldHint: true });
   // The test gateway allows no network, so runs do not reach the open world.
   t.match(byName.execute_docker_container!.annotations, { openWorldHint: false, readOnlyHint: false });
