@@ -101,6 +101,8 @@ function toRecord(row: Row): StoredRun {
 
 export class RunStore {
   private readonly db: Database.Database;
+  /** Prepared once per SQL text: preparing costs more than running these small statements. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -110,14 +112,22 @@ export class RunStore {
     this.db.exec(SCHEMA);
   }
 
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   /** A result's fields beyond the base columns (a repo run's commit, image, build log). */
   setExtra(id: string, extra: Record<string, unknown>): void {
-    this.db.prepare('UPDATE runs SET extra = ? WHERE id = ?').run(JSON.stringify(extra), id);
+    this.statement('UPDATE runs SET extra = ? WHERE id = ?').run(JSON.stringify(extra), id);
   }
 
   insert(run: NewRun): StoredRun {
-    this.db
-      .prepare(
+    this.statement(
         `INSERT INTO runs (id, kind, status, image, owner, idempotency_key, request_hash, created_at, timeout_ms)
          VALUES (@id, @kind, 'queued', @image, @owner, @idempotencyKey, @requestHash, @createdAt, @timeoutMs)`,
       )
@@ -126,24 +136,22 @@ export class RunStore {
   }
 
   get(id: string): StoredRun | undefined {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    const row = this.statement('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
     return row ? toRecord(row) : undefined;
   }
 
   byIdempotencyKey(owner: string | null, key: string): StoredRun | undefined {
-    const row = this.db.prepare("SELECT * FROM runs WHERE ifnull(owner, '') = ? AND idempotency_key = ?").get(owner ?? '', key) as Row | undefined;
+    const row = this.statement("SELECT * FROM runs WHERE ifnull(owner, '') = ? AND idempotency_key = ?").get(owner ?? '', key) as Row | undefined;
     return row ? toRecord(row) : undefined;
   }
 
   setStatus(id: string, status: RunStatus, fields: { container_id?: string; started_at?: string } = {}): void {
-    this.db
-      .prepare('UPDATE runs SET status = @status, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at) WHERE id = @id')
+    this.statement('UPDATE runs SET status = @status, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at) WHERE id = @id')
       .run({ id, status, container_id: fields.container_id ?? null, started_at: fields.started_at ?? null });
   }
 
   finish(id: string, result: RunResult, logTruncated: boolean): void {
-    this.db
-      .prepare(
+    this.statement(
         `UPDATE runs SET status = @status, image = @image, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at),
            finished_at = @finished_at, exit_code = @exit_code, execution_time = @execution_time, error_message = @error_message,
            stdout = @stdout, stderr = @stderr, stdout_truncated = @stdout_truncated, stderr_truncated = @stderr_truncated,
@@ -171,7 +179,7 @@ export class RunStore {
   /** Runs not yet in a final status: what a restart must reconcile. */
   unfinished(): StoredRun[] {
     const placeholders = FINAL_STATUSES.map(() => '?').join(', ');
-    return (this.db.prepare(`SELECT * FROM runs WHERE status NOT IN (${placeholders})`).all(...FINAL_STATUSES) as Row[]).map(toRecord);
+    return (this.statement(`SELECT * FROM runs WHERE status NOT IN (${placeholders})`).all(...FINAL_STATUSES) as Row[]).map(toRecord);
   }
 
   list(q: RunQuery): StoredRun[] {
@@ -188,14 +196,13 @@ export class RunStore {
       params.beforeId = q.before.id;
     }
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as Row[]).map(toRecord);
+    return (this.statement(sql).all(params) as Row[]).map(toRecord);
   }
 
   /** Deletes final runs finished before `cutoff`; returns their ids so their logs go too. */
   expire(cutoff: Date): string[] {
     const placeholders = FINAL_STATUSES.map(() => '?').join(', ');
-    const rows = this.db
-      .prepare(`DELETE FROM runs WHERE status IN (${placeholders}) AND coalesce(finished_at, created_at) < ? RETURNING id`)
+    const rows = this.statement(`DELETE FROM runs WHERE status IN (${placeholders}) AND coalesce(finished_at, created_at) < ? RETURNING id`)
       .all(...FINAL_STATUSES, cutoff.toISOString()) as { id: string }[];
     return rows.map((r) => r.id);
   }

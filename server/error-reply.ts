@@ -4,7 +4,7 @@
  * into catalogue codes here. 500s never show their message or stack to the caller.
  */
 import type { FastifyError } from 'fastify';
-import { ErrorCode as JsonRpcErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode as JsonRpcErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { ERROR_CATALOGUE, SlipwayError, type ErrorCode } from '../lib/errors.js';
 import { describe, fieldOf } from '../schemas/validator.js';
 
@@ -37,6 +37,14 @@ export function toSlipwayError(err: unknown): SlipwayError {
   return new SlipwayError('SLIPWAY_ERR_INTERNAL', 'internal error', { cause: err });
 }
 
+/**
+ * A JSON-RPC InvalidParams error whose message is ours alone: McpError prefixes its
+ * message with "MCP error -32602:", and the client prefixes it again on receipt.
+ */
+export function invalidParams(message: string, data: Record<string, unknown>): Error {
+  return Object.assign(new Error(message), { code: JsonRpcErrorCode.InvalidParams, data });
+}
+
 /** REST: status code, JSON body, and the headers some errors call for (Retry-After). */
 export function toErrorReply(err: unknown): { statusCode: number; body: ErrorBody; headers: Record<string, string> } {
   const e = toSlipwayError(err);
@@ -65,7 +73,7 @@ export const MCP_ERROR_META_KEY = 'io.slipway/error';
 export function toMcpToolError(err: unknown): { isError: true; content: { type: 'text'; text: string }[]; _meta: { [MCP_ERROR_META_KEY]: ErrorBody['error'] } } {
   const e = toSlipwayError(err);
   if (e.code === 'SLIPWAY_ERR_INVALID_INPUT') {
-    throw new McpError(JsonRpcErrorCode.InvalidParams, e.message, { code: e.code, field: e.field });
+    throw invalidParams(e.message, { code: e.code, field: e.field });
   }
   const { body } = toErrorReply(e);
   return { isError: true, content: [{ type: 'text', text: `${body.error.code}: ${body.error.message}` }], _meta: { [MCP_ERROR_META_KEY]: body.error } };

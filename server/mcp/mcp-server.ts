@@ -8,9 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
-  ErrorCode,
   ListToolsRequestSchema,
-  McpError,
   SetLevelRequestSchema,
   type CallToolResult,
   type LoggingLevel,
@@ -22,7 +20,7 @@ import { imageOf, type Audit } from '../audit.js';
 import { requireScope } from '../auth.js';
 import type { Scope } from '../tokens.js';
 import { assertValid } from '../../schemas/validator.js';
-import { toMcpToolError, toSlipwayError } from '../error-reply.js';
+import { invalidParams, toMcpToolError, toSlipwayError } from '../error-reply.js';
 import { RunNotifier } from './notifications.js';
 import { toolListing, type SlipwayTool } from './tools.js';
 
@@ -82,7 +80,7 @@ export function createMcpServer(deps: McpServerDeps, session: SessionState): Ser
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const tool = tools.get(request.params.name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown tool ${JSON.stringify(request.params.name)}`, { field: 'name' });
+    if (!tool) throw invalidParams(`unknown tool ${JSON.stringify(request.params.name)}`, { field: 'name' });
     const { caller, scopes } = callerOf(extra.authInfo, deps.slipway);
     const args = request.params.arguments as { run_id?: unknown } | undefined;
     const auditCall = (outcome: string, runId?: string): void =>

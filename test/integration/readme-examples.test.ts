@@ -7,10 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { startGateway } from '../fixtures/gateway.js';
 import { PYTHON_IMAGE } from '../fixtures/images.js';
 import { PULL_IMAGE } from '../fixtures/registry.js';
+import { pruneTestBuilds, startRepoFixture } from '../fixtures/repo-builds.js';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
-const gw = await startGateway();
-t.teardown(() => gw.close());
+const fx = await startRepoFixture();
+const gw = await startGateway({ SLIPWAY_GIT_ALLOWED_HOSTS: fx.server.hostPort, SLIPWAY_GIT_WORK_DIR: fx.workDir });
+t.teardown(async () => {
+  await gw.close();
+  await pruneTestBuilds(gw.instance);
+  await fx.close();
+});
 
 /** `<!-- example: name -->` followed by a ```sh block. */
 async function examples(): Promise<Map<string, string>> {
@@ -24,7 +30,8 @@ function run(script: string): Promise<{ code: number; stdout: string; stderr: st
   const local = script
     .replaceAll('http://127.0.0.1:8080', gw.url)
     .replaceAll('python:3.12-slim', PYTHON_IMAGE)
-    .replaceAll('busybox:1.36', PULL_IMAGE); // the registry's busybox: pulled when missing
+    .replaceAll('busybox:1.36', PULL_IMAGE) // the registry's busybox: pulled when missing
+    .replaceAll('https://github.com/you/your-app.git', fx.url('app.git'));
   return new Promise((resolve) => {
     execFile('bash', ['-o', 'pipefail', '-c', local], { timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -35,7 +42,7 @@ function run(script: string): Promise<{ code: number; stdout: string; stderr: st
 const all = await examples();
 
 t.test('the README has the examples this test knows', async (t) => {
-  t.same([...all.keys()].sort(), ['async-run', 'bad-input', 'pull', 'run-image', 'run-payload', 'stop-and-cancel']);
+  t.same([...all.keys()].sort(), ['async-run', 'bad-input', 'pull', 'repo-run', 'run-image', 'run-payload', 'stop-and-cancel']);
 });
 
 t.test('run-image', async (t) => {
@@ -64,6 +71,12 @@ t.test('stop-and-cancel', async (t) => {
   t.match(JSON.parse(lines[1]!), { success: true, was_running: true });
   t.equal(lines[2], 'cancelled');
   t.equal(lines[3], 'SLIPWAY_ERR_CONFLICT');
+});
+
+t.test('repo-run', async (t) => {
+  const res = await run(all.get('repo-run')!);
+  t.equal(res.code, 0, res.stderr);
+  t.match(JSON.parse(res.stdout), { status: 'succeeded', exit_code: 0, commit_sha: fx.repos.commits.c4, cache_hit: false });
 });
 
 t.test('pull', async (t) => {

@@ -1,15 +1,12 @@
 // build_and_execute_github_repo on both doors: POST /v1/repos/run and the MCP tool,
 // against the local git server and the real engine; runs, records, logs and cache.
 import t from 'tap';
-import { pino } from 'pino';
-import { DockerClient } from '../../lib/docker-client.js';
-import { pruneBuildImages } from '../../lib/build-image-cache.js';
 import { startGateway } from '../fixtures/gateway.js';
-import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
+import { TEST_INSTANCE } from '../fixtures/docker.js';
 import { waitUntilGone } from '../fixtures/engine-view.js';
 import { FAIL_MARKER } from '../fixtures/git-repos.js';
 import { connectClient } from '../fixtures/mcp.js';
-import { startRepoFixture } from '../fixtures/repo-builds.js';
+import { pruneTestBuilds, startRepoFixture } from '../fixtures/repo-builds.js';
 import { pollUntilFinal } from '../fixtures/runs.js';
 import { readSse } from '../fixtures/sse.js';
 
@@ -23,7 +20,7 @@ const gw = await startGateway({
 });
 t.teardown(async () => {
   await gw.close();
-  await pruneBuildImages(new DockerClient(docker, pino({ level: 'silent' })), { instance: INSTANCE, retentionSeconds: 0, log: pino({ level: 'silent' }) });
+  await pruneTestBuilds(INSTANCE);
   await fx.close();
 });
 const { c4, feature } = fx.repos.commits;
