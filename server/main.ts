@@ -5,10 +5,17 @@
 import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { ensureEngine } from './engine-provisioner.js';
 
-const config = loadConfig();
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  // A bad setting is the operator's to fix: say which, without a stack trace.
+  console.error(`slipway: ${(err as Error).message}`);
+  process.exit(1);
+}
 const log = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
 
 if (config.docker.socketPath) {

@@ -111,6 +111,25 @@ t.test('hostile file names and image names: 400 naming the field, nothing create
   }
 });
 
+t.test('hostile build arguments and refs are refused before any clone or build', async (t) => {
+  const base = { repo_url: 'https://example.com/x.git' };
+  const cases: [Record<string, unknown>, string][] = [
+    [{ build_args: { 'A;rm -rf /': '1' } }, 'build_args'],
+    [{ build_args: { 'A B': '1' } }, 'build_args'],
+    [{ build_args: { OK: 'x'.repeat(64 * 1024) } }, 'build_args.OK'],
+    [{ ref: '--upload-pack=touch /tmp/pwned' }, 'ref'],
+    [{ ref: 'main; id' }, 'ref'],
+    [{ target: 'a b' }, 'target'],
+    [{ context_path: '../../etc' }, 'context_path'],
+  ];
+  for (const [extra, field] of cases) {
+    const res = await gw.request('POST', '/v1/repos/run', { ...base, ...extra });
+    t.equal(res.status, 400, JSON.stringify(extra).slice(0, 80));
+    t.ok(String(res.body.error?.field).startsWith(field), `names ${field} (${res.body.error?.field})`);
+  }
+  t.match(await nextRun(), NEXT_OK, 'the next run works');
+});
+
 t.test('forbidden host resources never reach the daemon', async (t) => {
   const attempts: Record<string, unknown>[] = [
     { privileged: true },
