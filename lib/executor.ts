@@ -7,10 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ActiveRuns } from './active-runs.js';
-import { buildContainerSpec } from './container-spec.js';
+import { buildContainerSpec, type ContainerSpecInput } from './container-spec.js';
 import { superviseContainer, type SupervisorSettings } from './container-supervisor.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
-import type { ResolvedLimits } from './policy.js';
 import type { RunEvent } from './run-events.js';
 import type { RunResult } from '../schemas/run-result.js';
 
@@ -18,21 +17,13 @@ export interface ExecutorSettings extends SupervisorSettings {
   runtime?: string | undefined;
 }
 
-export interface ContainerRun {
+/** One run's container: the spec's fields the run chooses, plus its id, stdin and files. */
+export interface ContainerRun
+  extends Pick<ContainerSpecInput, 'image' | 'cmd' | 'entrypoint' | 'env' | 'workingDir' | 'user' | 'labels' | 'limits' | 'runtime'> {
   runId: string;
-  image: string;
-  cmd?: string[] | undefined;
-  entrypoint?: string[] | undefined;
-  env?: Record<string, string> | undefined;
-  workingDir?: string | undefined;
-  user?: string | undefined;
-  labels: Record<string, string>;
-  limits: ResolvedLimits;
   stdin?: string | undefined;
   /** A tar put into a fresh labelled volume mounted at `dir` before the start. */
   files?: { tar: Buffer; dir: string } | undefined;
-  /** The container runtime (e.g. `runsc`) when the caller's policy names one. */
-  runtime?: string | undefined;
 }
 
 export interface RunOptions {

@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import { pack } from 'tar-stream';
 import { invalidInput } from './errors.js';
-import type { PayloadFile } from '../schemas/payload-run.js';
+import type { PayloadFile, PayloadRunInput } from '../schemas/payload-run.js';
 
 export interface PreparedFile {
   path: string;
@@ -79,4 +79,23 @@ export async function packFiles(files: PreparedFile[]): Promise<Buffer> {
   tar.finalize();
   await done;
   return Buffer.concat(chunks);
+}
+
+/**
+ * `files`, plus the original API's single `payload` at `payload_path` (or the preset's
+ * file name), with the field that names each path in errors: the payload comes last,
+ * named `payload_path`.
+ */
+export function payloadFiles(input: PayloadRunInput, presetFile: string | undefined): { files: PayloadFile[]; fieldOf: (i: number) => string } {
+  const files: PayloadFile[] = [...(input.files ?? [])];
+  if (input.payload !== undefined) {
+    const path = input.payload_path ?? presetFile;
+    if (!path) throw invalidInput('payload_path', 'payload_path is required when no language is given');
+    files.push({ path, content: input.payload });
+  } else if (input.payload_path !== undefined) {
+    throw invalidInput('payload', 'payload_path was given without payload');
+  }
+  if (files.length === 0) throw invalidInput('files', 'files or payload is required');
+  const payloadIndex = input.payload !== undefined ? files.length - 1 : -1;
+  return { files, fieldOf: (i) => (i === payloadIndex ? 'payload_path' : `files[${i}].path`) };
 }

@@ -10,20 +10,21 @@ import { toArgv } from './command-line.js';
 import type { DockerClient } from './docker-client.js';
 import { pruneBuildImages } from './build-image-cache.js';
 import { invalidInput, policyDenied } from './errors.js';
-import { prepareRepoImage, type RepoBuildSettings, type RepoImageResult } from './repo-image.js';
-import type { RepoBuildResult, RepoRunInput, RepoRunResult } from '../schemas/repo-run.js';
-import { Executor, type RunOptions } from './executor.js';
+import { prepareRepoImage, type RepoBuildSettings } from './repo-image.js';
+import { failedBuild, repoBuildFields } from './repo-run-result.js';
+import type { RepoRunInput, RepoRunResult } from '../schemas/repo-run.js';
+import { Executor, type ContainerRun, type RunOptions } from './executor.js';
 import { Images, type RegistryAuth } from './images.js';
 import { runLabels, type RunKind } from './labels.js';
 import { mergePresets, type LanguagePreset } from './language-presets.js';
-import { packFiles, prepareFiles } from './payload-files.js';
-import { resolveLimits } from './policy.js';
+import { packFiles, payloadFiles, prepareFiles } from './payload-files.js';
+import { resolveLimits, type ResolvedLimits } from './policy.js';
 import { assertImageAllowed, ownerFilter, type Caller, type CallerPolicy } from './caller.js';
 import { listContainers, stopContainer } from './containers.js';
 import type { ContainerRunInput } from '../schemas/container-run.js';
 import type { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../schemas/containers.js';
 import type { PullImageInput, PullImageResult } from '../schemas/images.js';
-import type { PayloadFile, PayloadRunInput } from '../schemas/payload-run.js';
+import type { PayloadRunInput } from '../schemas/payload-run.js';
 import type { PullProgress } from './images.js';
 import { reconcile } from './reconcile.js';
 import type { RunEvent } from './run-events.js';
@@ -68,33 +69,6 @@ export interface RunCallOptions extends RunOptions {
 function withoutRunControl<T extends RunControlInput>(input: T): Omit<T, keyof RunControlInput> {
   const { wait: _wait, idempotency_key: _key, ...rest } = input;
   return rest;
-}
-
-/** The build fields a repo run adds to its result. */
-function repoBuildFields(built: RepoImageResult): RepoBuildResult {
-  const { image_tag, image_id, commit_sha, build_time, cache_hit, build_log } = built;
-  return { image_tag, image_id, commit_sha, build_time, cache_hit, build_log };
-}
-
-/** A build that failed or ran out of time: the run ends without a container. */
-function failedBuild(runId: string, built: RepoImageResult): RunResult {
-  const failure = built.build_failed!;
-  return {
-    success: false,
-    exit_code: null,
-    stdout: '',
-    stderr: failure.log,
-    execution_time: 0,
-    error_message: `build ${failure.reason === 'timed_out' ? 'timed out' : 'failed'}: ${failure.message}`,
-    run_id: runId,
-    status: failure.reason === 'timed_out' ? 'timed_out' : 'failed',
-    container_id: null,
-    image: built.image_tag,
-    started_at: null,
-    finished_at: new Date().toISOString(),
-    stdout_truncated: false,
-    stderr_truncated: false,
-  };
 }
 
 /** Where payload files are placed inside the container. */
@@ -166,22 +140,7 @@ export class Slipway {
       request: withoutRunControl(input),
       execute: async ({ runId, signal, emit }) => {
         await this.ensureImage(input.image, input.pull_policy, emit);
-        return this.executor.run(
-          {
-            runId,
-            image: input.image,
-            cmd,
-            entrypoint,
-            env: input.environment,
-            workingDir: input.working_dir,
-            user: input.user,
-            labels: this.labels(runId, 'image', caller),
-            limits,
-            stdin: input.stdin,
-            runtime: caller.policy.runtime,
-          },
-          { signal, onEvent: emit },
-        );
+        return this.executor.run(this.imageContainer(runId, 'image', input.image, input, { cmd, entrypoint }, limits, caller), { signal, onEvent: emit });
       },
     };
     return this.start(plan, input, options);
@@ -197,10 +156,8 @@ export class Slipway {
     assertImageAllowed(image, caller.policy, input.image ? 'image' : 'language');
     const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command') ?? preset!.command;
-    const files = this.payloadFiles(input, preset);
-    // The single `payload` comes last; its path is the caller's `payload_path` field.
-    const payloadIndex = input.payload !== undefined ? files.length - 1 : -1;
-    const tar = await packFiles(prepareFiles(files, (i) => (i === payloadIndex ? 'payload_path' : `files[${i}].path`)));
+    const { files, fieldOf } = payloadFiles(input, preset?.file);
+    const tar = await packFiles(prepareFiles(files, fieldOf));
     const plan: RunPlan = {
       kind: 'payload',
       image,
@@ -251,22 +208,8 @@ export class Slipway {
         const built = await prepareRepoImage(deps, input, { signal, onEvent: emit });
         const build = repoBuildFields(built);
         if (built.build_failed) return { ...failedBuild(runId, built), ...build };
-        const result = await this.executor.run(
-          {
-            runId,
-            image: built.image_tag,
-            cmd,
-            entrypoint,
-            env: input.environment,
-            workingDir: input.working_dir,
-            user: input.user,
-            labels: this.labels(runId, 'repo', caller),
-            limits,
-            stdin: input.stdin,
-            runtime: caller.policy.runtime,
-          },
-          { signal, onEvent: emit },
-        );
+        const container = this.imageContainer(runId, 'repo', built.image_tag, input, { cmd, entrypoint }, limits, caller);
+        const result = await this.executor.run(container, { signal, onEvent: emit });
         return { ...result, ...build };
       },
     };
@@ -353,6 +296,30 @@ export class Slipway {
     await this.docker.ping();
   }
 
+  /** The container of an image or repo run: the caller's command, environment and user in `image`. */
+  private imageContainer(
+    runId: string,
+    kind: RunKind,
+    image: string,
+    input: { environment?: Record<string, string> | undefined; working_dir?: string | undefined; user?: string | undefined; stdin?: string | undefined },
+    argv: { cmd: string[] | undefined; entrypoint: string[] | undefined },
+    limits: ResolvedLimits,
+    caller: Caller,
+  ): ContainerRun {
+    return {
+      runId,
+      image,
+      ...argv,
+      env: input.environment,
+      workingDir: input.working_dir,
+      user: input.user,
+      labels: this.labels(runId, kind, caller),
+      limits,
+      stdin: input.stdin,
+      runtime: caller.policy.runtime,
+    };
+  }
+
   private labels(runId: string, kind: RunKind, caller: Caller): Record<string, string> {
     return runLabels(this.settings.instance, runId, kind, caller.name);
   }
@@ -364,19 +331,5 @@ export class Slipway {
       announced = true;
       emit({ type: 'pull', progress });
     });
-  }
-
-  /** `files`, plus the original API's single `payload` at `payload_path` (or the preset's file name). */
-  private payloadFiles(input: PayloadRunInput, preset: LanguagePreset | undefined): PayloadFile[] {
-    const files: PayloadFile[] = [...(input.files ?? [])];
-    if (input.payload !== undefined) {
-      const path = input.payload_path ?? preset?.file;
-      if (!path) throw invalidInput('payload_path', 'payload_path is required when no language is given');
-      files.push({ path, content: input.payload });
-    } else if (input.payload_path !== undefined) {
-      throw invalidInput('payload', 'payload_path was given without payload');
-    }
-    if (files.length === 0) throw invalidInput('files', 'files or payload is required');
-    return files;
   }
 }
