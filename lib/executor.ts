@@ -85,6 +85,8 @@ export class Executor {
     let volumeName: string | undefined;
     let container: EngineContainer | undefined;
     try {
+      // Cancelled while its image was pulled: nothing is created, the process never starts.
+      options.signal?.throwIfAborted();
       if (run.files) {
         volumeName = `slipway-${run.runId}-${randomBytes(4).toString('hex')}`;
         await this.docker.createVolume(volumeName, run.labels);
@@ -102,6 +104,7 @@ export class Executor {
       if (run.files) await this.docker.putArchive(container, run.files.tar, run.files.dir);
       const output = await this.docker.attach(container, run.stdin !== undefined);
       const startedAt = new Date();
+      options.signal?.throwIfAborted();
       await this.docker.start(container);
       options.onEvent?.({ type: 'status', status: 'running', container_id: container.id });
       if (run.stdin !== undefined) output.end(run.stdin);

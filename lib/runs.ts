@@ -189,12 +189,16 @@ export class RunManager {
     return result;
   }
 
-  /** A run that never reached a result: cancelled while queued, or failed before its container ran. */
-  private fail(runId: string, image: string, err: unknown, cancelled: boolean): never {
+  /**
+   * A run that never reached a result: cancelled before it started (a result like any
+   * other, status `cancelled`), or failed before its container ran (recorded as
+   * `error`, and the error rethrown so a waiting caller gets its 4xx/5xx).
+   */
+  private fail(runId: string, image: string, err: unknown, cancelled: boolean): RunResult {
     const record = this.store.get(runId);
     const status = cancelled ? 'cancelled' : 'error';
     const message = cancelled ? 'run was cancelled before it started' : err instanceof SlipwayError ? err.message : 'internal error';
-    this.finish(runId, {
+    const result = this.finish(runId, {
       success: false,
       exit_code: null,
       stdout: '',
@@ -210,6 +214,7 @@ export class RunManager {
       stdout_truncated: false,
       stderr_truncated: false,
     });
+    if (cancelled) return result;
     if (!(err instanceof SlipwayError)) this.log.error({ runId, err }, 'run failed unexpectedly');
     throw err;
   }
