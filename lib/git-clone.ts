@@ -14,7 +14,7 @@
  *   under the byte and time limits) and the commit is looked up in it.
  * Submodules are never fetched (isomorphic-git does not support them; gitlinks stay empty).
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import git, { type ServerRef } from 'isomorphic-git';
@@ -22,6 +22,9 @@ import { invalidInput, SlipwayError } from './errors.js';
 import { GitHttpClient } from './git-http-client.js';
 import { checkRepoUrl, REPO_URL_FIELD, type RepoUrl, type Resolver } from './git-url-policy.js';
 import { mapGitError } from './git-errors.js';
+
+/** Every clone directory's name starts so: sweepStaleClones finds what a crash left. */
+export const CLONE_PREFIX = 'slipway-clone-';
 
 /** Server-side credentials for one host: a user and password, or a token (sent as the password). */
 export interface GitCredential {
@@ -73,7 +76,7 @@ type LimitedFs = { promises: typeof fsp };
 export async function withClone<T>(settings: CloneSettings, request: CloneRequest, options: CloneOptions, fn: (checkout: Checkout) => Promise<T>): Promise<T> {
   const repo = await checkRequest(settings, request, options);
   await mkdir(settings.workDir, { recursive: true });
-  const root = await mkdtemp(join(settings.workDir, 'slipway-clone-'));
+  const root = await mkdtemp(join(settings.workDir, CLONE_PREFIX));
   try {
     const checkout = await clone(settings, repo, request.ref, root, options);
     return await fn(checkout);
@@ -262,4 +265,28 @@ function diskLimitedFs(limit: number): LimitedFs {
     return fsp.writeFile(path, data, options);
   };
   return { promises: { ...fsp, writeFile } };
+}
+
+/**
+ * Removes clone directories left by a process that died mid-build. Only those older
+ * than any clone and build could take are touched, so another gateway's clone in the
+ * same directory is never pulled from under it.
+ */
+export async function sweepStaleClones(workDir: string, maxAgeSeconds: number, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(workDir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(CLONE_PREFIX)) continue;
+    const path = join(workDir, name);
+    const info = await stat(path).catch(() => null);
+    if (!info?.isDirectory() || now - info.mtimeMs < maxAgeSeconds * 1000) continue;
+    await rm(path, { recursive: true, force: true });
+    removed.push(path);
+  }
+  return removed;
 }

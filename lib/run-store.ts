@@ -185,11 +185,15 @@ export class RunStore {
   list(q: RunQuery): StoredRun[] {
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: q.limit };
-    if (q.status) (where.push('status = @status'), (params.status = q.status));
-    if (q.kind) (where.push('kind = @kind'), (params.kind = q.kind));
-    if (q.owner !== undefined) (where.push('owner = @owner'), (params.owner = q.owner));
-    if (q.since) (where.push('created_at >= @since'), (params.since = new Date(q.since).toISOString()));
-    if (q.until) (where.push('created_at < @until'), (params.until = new Date(q.until).toISOString()));
+    const filter = (condition: string, name: string, value: unknown): void => {
+      where.push(condition);
+      params[name] = value;
+    };
+    if (q.status) filter('status = @status', 'status', q.status);
+    if (q.kind) filter('kind = @kind', 'kind', q.kind);
+    if (q.owner !== undefined) filter('owner = @owner', 'owner', q.owner);
+    if (q.since) filter('created_at >= @since', 'since', new Date(q.since).toISOString());
+    if (q.until) filter('created_at < @until', 'until', new Date(q.until).toISOString());
     if (q.before) {
       where.push('(created_at < @beforeCreated OR (created_at = @beforeCreated AND id < @beforeId))');
       params.beforeCreated = q.before.created_at;

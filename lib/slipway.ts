@@ -10,6 +10,7 @@ import { toArgv } from './command-line.js';
 import type { DockerClient } from './docker-client.js';
 import { pruneBuildImages } from './build-image-cache.js';
 import { invalidInput, policyDenied } from './errors.js';
+import { sweepStaleClones } from './git-clone.js';
 import { prepareRepoImage, type RepoBuildSettings } from './repo-image.js';
 import { failedBuild, repoBuildFields } from './repo-run-result.js';
 import type { RepoRunInput, RepoRunResult } from '../schemas/repo-run.js';
@@ -122,6 +123,11 @@ export class Slipway {
     const { instance, repoBuild } = this.settings;
     void pruneBuildImages(this.docker, { instance, retentionSeconds: repoBuild.build.imageRetentionSeconds, log: this.log }).catch((err) =>
       this.log.warn({ err: String(err) }, 'pruning build images failed'),
+    );
+    const cloneLifetime = repoBuild.git.cloneTimeoutSeconds + repoBuild.build.timeoutSeconds + 60;
+    void sweepStaleClones(repoBuild.git.workDir, cloneLifetime).then(
+      (removed) => removed.length > 0 && this.log.info({ removed }, 'removed clone directories left by an earlier process'),
+      (err) => this.log.warn({ err: String(err) }, 'sweeping clone directories failed'),
     );
     return expired.length;
   }
