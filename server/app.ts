@@ -74,6 +74,9 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
         { name: 'images', description: 'Images' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
+      // Required where SLIPWAY_TOKENS_FILE is set; an open (loopback) server ignores it.
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
