@@ -84,6 +84,7 @@ export class Slipway {
   private readonly images: Images;
   private readonly presets: Record<string, LanguagePreset>;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private reconcilePending = false;
   /** Every request's caller on a server without tokens. */
   readonly openCaller: Caller;
 
@@ -109,15 +110,23 @@ export class Slipway {
   async init(): Promise<void> {
     this.sweep();
     this.sweepTimer = setInterval(() => this.sweep(), this.settings.runs.sweepIntervalSeconds * 1000).unref();
+    await this.reconcile();
+  }
+
+  /** Brings records and engine into agreement; retried by the sweep while the engine is away. */
+  private async reconcile(): Promise<void> {
     try {
       await reconcile({ docker: this.docker, store: this.store, logs: this.logs, runs: this.runs, executor: this.executor, instance: this.settings.instance, log: this.log });
+      this.reconcilePending = false;
     } catch (err) {
-      this.log.error({ err: String(err) }, 'could not reconcile runs with the engine');
+      this.reconcilePending = true;
+      this.log.error({ err: String(err) }, 'could not reconcile runs with the engine; will retry');
     }
   }
 
   /** Deletes records and logs of runs that ended longer ago than the retention, and old build images. */
   sweep(): number {
+    if (this.reconcilePending) void this.reconcile();
     const expired = this.store.expire(new Date(Date.now() - this.settings.runs.retentionSeconds * 1000));
     for (const runId of expired) this.logs.remove(runId);
     const { instance, repoBuild } = this.settings;

@@ -11,6 +11,8 @@ import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 import { pollUntilFinal, pollUntilRunning } from '../fixtures/runs.js';
 import { readSse } from '../fixtures/sse.js';
+import { startEngineProxy } from '../fixtures/engine-proxy.js';
+import { startGateway } from '../fixtures/gateway.js';
 
 const INSTANCE = `${TEST_INSTANCE}-restart`;
 const dataDir = await mkdtemp(join(tmpdir(), 'slipway-restart-'));
@@ -74,6 +76,30 @@ t.test('kill -9 mid-run, then restart: runs complete, vanished ones end in error
   const listed = (await api2.request('GET', '/v1/runs')).body.runs.map((r: any) => r.run_id).sort();
   t.same(listed, [longRun, endsWhileDown, vanishes].sort(), 'every record is still there');
   await second.kill('SIGTERM');
+});
+
+t.test('restarted while the engine is away: runs are reconciled once it comes back', async (t) => {
+  const proxy = await startEngineProxy();
+  t.teardown(() => proxy.close());
+  const awayDir = await mkdtemp(join(tmpdir(), 'slipway-away-'));
+  t.teardown(() => rm(awayDir, { recursive: true, force: true }));
+  const env = { SLIPWAY_DATA_DIR: awayDir, SLIPWAY_INSTANCE: `${INSTANCE}-away`, DOCKER_HOST: proxy.dockerHost, SLIPWAY_RUN_SWEEP_INTERVAL_SECONDS: '1' };
+  const first = await spawnGateway(env);
+  t.teardown(() => first.kill('SIGKILL'));
+  const api = client(first);
+  const runId = (await api.request('POST', '/v1/containers/run', { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'sleep 2; echo done'], wait: false })).body.run_id;
+  await pollUntilRunning(api, runId);
+  await first.kill('SIGKILL');
+  await proxy.down();
+
+  // In-process: server/main.ts would refuse to start without an engine, but an engine
+  // can also vanish between that check and the reconciliation.
+  const second = await startGateway(env);
+  t.teardown(() => second.close());
+  t.equal((await second.request('GET', '/readyz')).status, 503, 'not ready without an engine');
+  t.equal((await second.request('GET', `/v1/runs/${runId}`)).body.status, 'running', 'the record waits for the engine');
+  await proxy.up();
+  t.match(await pollUntilFinal(second, runId), { status: 'succeeded', stdout: 'done\n' }, 'followed to its end once the engine answered');
 });
 
 t.test('a stalled SSE reader while a run prints hundreds of megabytes leaves memory flat', async (t) => {
