@@ -102,10 +102,18 @@ export class Executor {
         }),
       );
       if (run.files) await this.docker.putArchive(container, run.files.tar, run.files.dir);
+      options.signal?.throwIfAborted();
       const output = await this.docker.attach(container, run.stdin !== undefined);
       const startedAt = new Date();
-      options.signal?.throwIfAborted();
-      await this.docker.start(container);
+      try {
+        options.signal?.throwIfAborted();
+        await this.docker.start(container);
+      } catch (err) {
+        // The supervisor never took the stream over: left open, it would hold the
+        // engine connection (and this process) for as long as the engine keeps it.
+        (output as unknown as { destroy(): void }).destroy();
+        throw err;
+      }
       options.onEvent?.({ type: 'status', status: 'running', container_id: container.id });
       if (run.stdin !== undefined) output.end(run.stdin);
       return await superviseContainer(

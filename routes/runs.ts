@@ -1,4 +1,5 @@
 /** Runs: look-up, listing, cancellation, and their logs (JSON pages, SSE, plain text). */
+import type { Socket } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { invalidInput } from '../lib/errors.js';
@@ -13,6 +14,13 @@ const RunParams = Type.Object({ run_id: RunId });
 
 const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const streams = new StreamCounter(app.config.auth.maxStreamsPerToken);
+  // Log streams' sockets until they close: a reader that stopped reading keeps its
+  // socket busy, and the server would wait on it forever when closing. Readers resume
+  // with Last-Event-ID against the next process.
+  const openSockets = new Set<Socket>();
+  app.addHook('preClose', async () => {
+    for (const socket of openSockets) socket.destroy();
+  });
   app.get(
     '/runs',
     {
@@ -81,6 +89,11 @@ const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const header = request.headers['last-event-id'];
       const afterId = header !== undefined ? Number(header) : (request.query.last_event_id ?? 0);
       if (!Number.isSafeInteger(afterId)) throw invalidInput('last-event-id', 'Last-Event-ID must be an event id');
+      const socket = reply.raw.socket;
+      if (socket) {
+        openSockets.add(socket);
+        socket.once('close', () => openSockets.delete(socket));
+      }
       const closed = new AbortController();
       request.raw.on('close', () => closed.abort());
       reply.raw.on('close', () => closed.abort());

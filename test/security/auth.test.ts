@@ -94,6 +94,7 @@ t.test('open SSE streams per token are capped', async (t) => {
   const second = await gw.request('GET', `/v1/runs/${long.body.run_id}/logs`, undefined, bearer('bob-secret-token'));
   t.equal(second.status, 429);
   controller.abort();
+  await first.body?.cancel().catch(() => undefined);
   await gw.request('DELETE', `/v1/runs/${long.body.run_id}`, undefined, bearer('bob-secret-token'));
 });
 
