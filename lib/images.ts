@@ -40,7 +40,7 @@ export class Images {
     private readonly auth: Record<string, RegistryAuth>,
   ) {}
 
-  async pull(ref: string, onProgress: (p: PullProgress) => void = () => {}): Promise<{ image: string; image_id: string; digest: string | null; pull_time: number }> {
+  async pull(ref: string, onProgress: (p: PullProgress) => void = () => {}, signal?: AbortSignal): Promise<{ image: string; image_id: string; digest: string | null; pull_time: number }> {
     const image = withExplicitTag(ref);
     const started = performance.now();
     const credentials = this.auth[registryOf(image)];
@@ -51,7 +51,7 @@ export class Images {
       if (detail?.current !== undefined) progress.current = detail.current;
       if (detail?.total !== undefined) progress.total = detail.total;
       onProgress(progress);
-    }).catch((err: unknown) => {
+    }, signal).catch((err: unknown) => {
       if (err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_IMAGE_NOT_FOUND') {
         throw new SlipwayError(err.code, `image ${image} was not found: ${err.message}`, { field: 'image', cause: err });
       }
@@ -64,12 +64,12 @@ export class Images {
   }
 
   /** Makes the image present according to the pull policy; says whether it pulled. */
-  async ensure(ref: string, policy: PullPolicy, onProgress?: (p: PullProgress) => void): Promise<boolean> {
+  async ensure(ref: string, policy: PullPolicy, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<boolean> {
     if (policy !== 'always' && (await this.docker.inspectImage(ref))) return false;
     if (policy === 'never') {
       throw new SlipwayError('SLIPWAY_ERR_IMAGE_NOT_FOUND', `image ${ref} is not present and pull_policy is never`, { field: 'image' });
     }
-    await this.pull(ref, onProgress);
+    await this.pull(ref, onProgress, signal);
     return true;
   }
 }

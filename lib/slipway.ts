@@ -154,7 +154,7 @@ export class Slipway {
       timeoutMs: limits.timeoutMs,
       request: withoutRunControl(input),
       execute: async ({ runId, signal, emit }) => {
-        await this.ensureImage(input.image, input.pull_policy, emit);
+        await this.ensureImage(input.image, input.pull_policy, emit, signal);
         return this.executor.run(this.imageContainer(runId, 'image', input.image, input, { cmd, entrypoint }, limits, caller), { signal, onEvent: emit });
       },
     };
@@ -179,7 +179,7 @@ export class Slipway {
       timeoutMs: limits.timeoutMs,
       request: withoutRunControl(input),
       execute: async ({ runId, signal, emit }) => {
-        await this.ensureImage(image, input.pull_policy, emit);
+        await this.ensureImage(image, input.pull_policy, emit, signal);
         return this.executor.run(
           {
             runId,
@@ -289,9 +289,9 @@ export class Slipway {
   }
 
   /** pull_docker_image */
-  async pullImage(input: PullImageInput, onProgress?: (p: PullProgress) => void, caller: Caller = this.openCaller): Promise<PullImageResult> {
-    assertImageAllowed(input.image, caller.policy);
-    const result = await this.images.pull(input.image, onProgress);
+  async pullImage(input: PullImageInput, options: { onProgress?: (p: PullProgress) => void; caller?: Caller; signal?: AbortSignal } = {}): Promise<PullImageResult> {
+    assertImageAllowed(input.image, (options.caller ?? this.openCaller).policy);
+    const result = await this.images.pull(input.image, options.onProgress, options.signal);
     return { success: true, ...result };
   }
 
@@ -339,12 +339,12 @@ export class Slipway {
     return runLabels(this.settings.instance, runId, kind, caller.name);
   }
 
-  private async ensureImage(image: string, policy: ContainerRunInput['pull_policy'], emit: (event: RunEvent) => void): Promise<void> {
+  private async ensureImage(image: string, policy: ContainerRunInput['pull_policy'], emit: (event: RunEvent) => void, signal: AbortSignal): Promise<void> {
     let announced = false;
     await this.images.ensure(image, policy ?? 'missing', (progress) => {
       if (!announced) emit({ type: 'status', status: 'pulling' });
       announced = true;
       emit({ type: 'pull', progress });
-    });
+    }, signal);
   }
 }

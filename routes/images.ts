@@ -16,7 +16,7 @@ const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: PullImageResult, ...errorReplies },
       },
     },
-    async (request) => app.slipway.pullImage(request.body, undefined, request.caller),
+    async (request) => app.slipway.pullImage(request.body, { caller: request.caller }),
   );
 };
 

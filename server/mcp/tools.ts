@@ -167,8 +167,8 @@ export function slipwayTools(config: Config): SlipwayTool[] {
       input: PullImageInput,
       output: PullImageResult,
       annotations: { title: 'Pull an image', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-      async call(input, { slipway, caller, notifier }) {
-        const result = await slipway.pullImage(input as PullImageInput, notifier.onPull, caller);
+      async call(input, { slipway, caller, signal, notifier }) {
+        const result = await slipway.pullImage(input as PullImageInput, { onProgress: notifier.onPull, caller, signal });
         return { structured: result, text: pullText(result) };
       },
     },
