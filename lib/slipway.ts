@@ -36,7 +36,7 @@ import { RunManager, toPublicRecord, type RunPlan } from './runs.js';
 import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult } from '../schemas/runs.js';
 import type { RunResult } from '../schemas/run-result.js';
 
-/** The run-control fields (schemas/runs.ts RunControl) as they arrive with any run input. */
+/** The run-control fields (schemas/common.ts RunControl) as they arrive with any run input. */
 export interface RunControlInput {
   wait?: boolean | undefined;
   idempotency_key?: string | undefined;
