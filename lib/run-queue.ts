@@ -61,10 +61,27 @@ export class RunQueue {
     try {
       return await task();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next.start(); // the slot passes straight to the next run
-      else this.running -= 1;
+      this.release();
     }
+  }
+
+  /**
+   * Counts a run that is already executing (one picked up after a restart) against the
+   * bound, without waiting: its container runs whether or not there is a slot.
+   */
+  async hold<T>(task: () => Promise<T>): Promise<T> {
+    this.running += 1;
+    try {
+      return await task();
+    } finally {
+      this.release();
+    }
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next.start(); // the slot passes straight to the next run
+    else this.running -= 1;
   }
 
   get stats(): { running: number; queued: number } {

@@ -101,7 +101,8 @@ export class RunManager {
     this.logs.start(runId);
     const controller = new AbortController();
     const emit = this.emitter(runId, undefined);
-    const done = follow({ signal: controller.signal, emit })
+    const done = this.queue
+      .hold(() => follow({ signal: controller.signal, emit }))
       .then(
         (result) => this.finish(runId, result),
         (err: unknown) => this.fail(runId, this.store.get(runId)?.image ?? '', err, false),

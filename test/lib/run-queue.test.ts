@@ -183,3 +183,15 @@ t.test('a signal already aborted when the run must wait: the task never starts',
   t.strictSame(q.stats, { running: 0, queued: 0 });
   if (tasks.started.includes('b')) tasks.finish('b');
 });
+
+t.test('hold: a run already executing takes a slot without waiting for one', async (t) => {
+  const queue = new RunQueue(1, 0, 3);
+  let finish!: () => void;
+  const held = queue.hold(() => new Promise<void>((resolve) => (finish = resolve)));
+  t.same(queue.stats, { running: 1, queued: 0 });
+  t.throws(() => queue.admit(), { code: 'SLIPWAY_ERR_RATE_LIMITED' }, 'no room for a new run while it holds the slot');
+  finish();
+  await held;
+  t.same(queue.stats, { running: 0, queued: 0 });
+  t.doesNotThrow(() => queue.admit(), 'the slot is free again');
+});
