@@ -56,7 +56,7 @@ t.test('asynchronously: the build streams into the run\'s log before the run\'s 
 });
 
 t.test('a failing build: status failed with the failing step\'s output, no run', async (t) => {
-  const res = await repo({ context_path: 'fail' });
+  const res = await repo({ context_path: 'fail-run' });
   t.equal(res.status, 200);
   t.match(res.body, { status: 'failed', success: false, exit_code: null, container_id: null, image_id: null, error_message: /^build failed/ });
   t.match(res.body.stderr, new RegExp(FAIL_MARKER));
