@@ -6,6 +6,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
+import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ActiveRuns, StopReason } from './active-runs.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
@@ -94,7 +95,7 @@ export async function superviseContainer(
     clearTimeout(timer);
     await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref())]);
     await stopping;
-    const state = (await docker.inspect(s.container.id)).State;
+    const state = await finalState(docker, s.container.id, s.startedAt, stopReason === undefined && StatusCode === SIGKILL_EXIT);
     const finishedAt = state.FinishedAt && !state.FinishedAt.startsWith('0001') ? new Date(state.FinishedAt) : new Date();
     const status = finalStatus(stopReason, state.OOMKilled, StatusCode);
     return {
@@ -119,6 +120,26 @@ export async function superviseContainer(
     active.delete(s.runId);
     (s.output as unknown as { destroy?(): void }).destroy?.();
   }
+}
+
+const SIGKILL_EXIT = 137;
+const OOM_SETTLE_TRIES = 10;
+const OOM_SETTLE_MS = 100;
+
+/**
+ * The container's final state. A SIGKILL nobody here sent is most likely the kernel's
+ * OOM killer, but the engine handles the OOM and the exit separately, in either order,
+ * and OOMKilled can come late or be lost to the exit. So for that case the engine's
+ * own `oom` event for the container is looked up too, for a short while.
+ */
+async function finalState(docker: DockerClient, id: string, startedAt: Date, maybeOom: boolean): Promise<Docker.ContainerInspectInfo['State']> {
+  let state = (await docker.inspect(id)).State;
+  for (let i = 0; maybeOom && !state.OOMKilled && i < OOM_SETTLE_TRIES; i++) {
+    if (await docker.sawEvent(id, 'oom', startedAt)) return { ...state, OOMKilled: true };
+    await new Promise((r) => setTimeout(r, OOM_SETTLE_MS));
+    state = (await docker.inspect(id)).State;
+  }
+  return state;
 }
 
 export function finalStatus(stopReason: StopReason | undefined, oomKilled: boolean, exitCode: number): RunStatus {

@@ -170,6 +170,19 @@ export class DockerClient {
     return this.call('container inspect', { container: idOrName }, () => this.engine.getContainer(idOrName).inspect(), 'SLIPWAY_ERR_CONTAINER_NOT_FOUND');
   }
 
+  /** Whether the engine logged `event` for the container between `since` and now (a bounded query, not a stream). */
+  async sawEvent(containerId: string, event: string, since: Date): Promise<boolean> {
+    return this.call('events', { container: containerId, event }, async () => {
+      const stream = (await this.engine.getEvents({
+        since: Math.floor(since.getTime() / 1000),
+        until: Math.ceil(Date.now() / 1000),
+        filters: { container: [containerId], event: [event] },
+      })) as unknown as AsyncIterable<Buffer>;
+      for await (const chunk of stream) if (chunk.length > 0) return true;
+      return false;
+    });
+  }
+
   container(id: string): EngineContainer {
     return this.engine.getContainer(id);
   }
