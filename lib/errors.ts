@@ -50,7 +50,3 @@ export const invalidInput = (field: string, message: string): SlipwayError =>
 
 export const policyDenied = (field: string, message: string): SlipwayError =>
   new SlipwayError('SLIPWAY_ERR_POLICY_DENIED', message, { field });
-
-export function isSlipwayError(err: unknown): err is SlipwayError {
-  return err instanceof SlipwayError;
-}

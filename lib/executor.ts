@@ -42,13 +42,11 @@ export interface OrphanedRun {
 }
 
 export class Executor {
-  /** Every run under way, so shutdown can wait for their containers to be removed. */
-  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly supervisorDeps;
 
   constructor(
     private readonly docker: DockerClient,
-    private readonly active: ActiveRuns,
+    active: ActiveRuns,
     private readonly settings: ExecutorSettings,
     private readonly log: Logger,
   ) {
@@ -60,28 +58,7 @@ export class Executor {
    * catalogue errors and leave nothing behind; once it has started, every outcome is
    * a RunResult.
    */
-  run(run: ContainerRun, options: RunOptions = {}): Promise<RunResult> {
-    return this.track(this.execute(run, options));
-  }
-
-  /** Follows a container left by an earlier process to its end, then removes it. */
-  follow(orphan: OrphanedRun, options: RunOptions = {}): Promise<RunResult> {
-    return this.track(this.followOrphan(orphan, options));
-  }
-
-  /** Stops every run under way and waits until their containers and volumes are gone. */
-  async shutdown(): Promise<void> {
-    await Promise.all(this.active.all().map((run) => run.stop('cancelled')));
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  private track<T>(work: Promise<T>): Promise<T> {
-    const tracked = work.catch(() => undefined).finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
-    return work;
-  }
-
-  private async execute(run: ContainerRun, options: RunOptions): Promise<RunResult> {
+  async run(run: ContainerRun, options: RunOptions = {}): Promise<RunResult> {
     let volumeName: string | undefined;
     let container: EngineContainer | undefined;
     try {
@@ -136,7 +113,8 @@ export class Executor {
     }
   }
 
-  private async followOrphan(orphan: OrphanedRun, options: RunOptions): Promise<RunResult> {
+  /** Follows a container left by an earlier process to its end, then removes it. */
+  async follow(orphan: OrphanedRun, options: RunOptions = {}): Promise<RunResult> {
     const container = this.docker.container(orphan.containerId);
     const info = await this.docker.inspect(orphan.containerId);
     const volumes = (info.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name!);

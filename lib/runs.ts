@@ -139,9 +139,6 @@ export class RunManager {
     return this.get(runId);
   }
 
-  isLive(runId: string): boolean {
-    return this.live.has(runId);
-  }
 
   /** Stops accepting work and cancels what is under way. */
   async shutdown(): Promise<void> {

@@ -298,8 +298,8 @@ export class Slipway {
   /** The gateway is closing: runs under way are stopped and their containers removed. */
   async shutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
+    // Every run, started here or followed after a restart, is the run manager's.
     await this.runs.shutdown();
-    await this.executor.shutdown();
   }
 
   /** After the last request: the database is closed. */
