@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { buildContainerSpec } from '../lib/container-spec.js';
+import { buildContainerSpec } from '../lib/docker/container-spec.js';
 import { LABEL_INSTANCE } from '../lib/labels.js';
 import { resolveLimits } from '../lib/policy.js';
 import { loadConfig } from '../server/config.js';

@@ -23,6 +23,8 @@ export const ERROR_CATALOGUE = {
   SLIPWAY_ERR_REPO_TOO_LARGE: { status: 413, title: 'Repository or build context too large' },
   SLIPWAY_ERR_GIT_REMOTE: { status: 502, title: 'Git remote error' },
   SLIPWAY_ERR_GIT_TIMEOUT: { status: 504, title: 'Git remote timed out' },
+  /** The configured backend cannot do what was asked (Swarm tasks take no stdin, ...). */
+  SLIPWAY_ERR_UNSUPPORTED: { status: 400, title: 'Not supported by this backend' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

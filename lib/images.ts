@@ -2,8 +2,8 @@
  * Image presence and pulls. Registry credentials come only from the server's
  * configuration, matched by registry host; a caller can never supply them.
  */
-import type { DockerClient } from './docker-client.js';
 import { SlipwayError } from './errors.js';
+import type { ContainerRuntime } from './runtime/container-runtime.js';
 
 export interface RegistryAuth {
   username: string;
@@ -36,7 +36,7 @@ export function registryOf(ref: string): string {
 
 export class Images {
   constructor(
-    private readonly docker: DockerClient,
+    private readonly runtime: ContainerRuntime,
     private readonly auth: Record<string, RegistryAuth>,
   ) {}
 
@@ -44,28 +44,20 @@ export class Images {
     const image = withExplicitTag(ref);
     const started = performance.now();
     const credentials = this.auth[registryOf(image)];
-    await this.docker.pull(image, credentials, (event) => {
-      const detail = event.progressDetail as { current?: number; total?: number } | undefined;
-      const progress: PullProgress = { status: String(event.status ?? '') };
-      if (typeof event.id === 'string') progress.id = event.id;
-      if (detail?.current !== undefined) progress.current = detail.current;
-      if (detail?.total !== undefined) progress.total = detail.total;
-      onProgress(progress);
-    }, signal).catch((err: unknown) => {
+    await this.runtime.pullImage(image, { auth: credentials, onProgress, signal }).catch((err: unknown) => {
       if (err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_IMAGE_NOT_FOUND') {
         throw new SlipwayError(err.code, `image ${image} was not found: ${err.message}`, { field: 'image', cause: err });
       }
       throw err;
     });
-    const info = await this.docker.inspectImage(image);
+    const info = await this.runtime.imageInfo(image);
     if (!info) throw new SlipwayError('SLIPWAY_ERR_IMAGE_NOT_FOUND', `image ${image} was not found after pulling`, { field: 'image' });
-    const digest = info.RepoDigests?.[0]?.split('@')[1] ?? null;
-    return { image, image_id: info.Id, digest, pull_time: (performance.now() - started) / 1000 };
+    return { image, image_id: info.id, digest: info.digest, pull_time: (performance.now() - started) / 1000 };
   }
 
   /** Makes the image present according to the pull policy; says whether it pulled. */
   async ensure(ref: string, policy: PullPolicy, onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<boolean> {
-    if (policy !== 'always' && (await this.docker.inspectImage(ref))) return false;
+    if (policy !== 'always' && (await this.runtime.imageInfo(ref))) return false;
     if (policy === 'never') {
       throw new SlipwayError('SLIPWAY_ERR_IMAGE_NOT_FOUND', `image ${ref} is not present and pull_policy is never`, { field: 'image' });
     }

@@ -23,9 +23,9 @@ export function runLabels(instance: string, runId: string, kind: RunKind, owner:
   };
 }
 
-/** Engine list filter selecting only what this Slipway instance created. */
-export function ownedFilter(instance: string): { label: string[] } {
-  return { label: [`${LABEL_MANAGED}=true`, `${LABEL_INSTANCE}=${instance}`] };
+/** The labels every object of this Slipway instance carries (a ContainerRuntime label selector). */
+export function ownedLabels(instance: string): Record<string, string> {
+  return { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: instance };
 }
 
 /** On images built from a repository: where from, which commit, and the cache key of the build inputs. */

@@ -7,20 +7,21 @@
  * - a container or volume of this instance that no unfinished run owns is removed.
  */
 import type { Logger } from 'pino';
-import type { DockerClient } from './docker-client.js';
-import type { Executor } from './executor.js';
-import { LABEL_RUN_ID, ownedFilter } from './labels.js';
+import type { ActiveRuns } from './active-runs.js';
+import { LABEL_RUN_ID, ownedLabels } from './labels.js';
 import type { RunLogs } from './run-log.js';
 import type { RunManager } from './runs.js';
 import type { RunStore } from './run-store.js';
+import type { ContainerRuntime } from './runtime/container-runtime.js';
 import { SlipwayError } from './errors.js';
 
 export interface ReconcileDeps {
-  docker: DockerClient;
+  runtime: ContainerRuntime;
   store: RunStore;
   logs: RunLogs;
   runs: RunManager;
-  executor: Executor;
+  /** Where followed runs register, so stop_container and cancel reach them. */
+  active: ActiveRuns;
   instance: string;
   log: Logger;
 }
@@ -33,47 +34,43 @@ export interface ReconcileReport {
 }
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
-  const { docker, store, logs, runs, executor, instance, log } = deps;
+  const { runtime, store, logs, runs, active, instance, log } = deps;
   const report: ReconcileReport = { followed: [], vanished: [], removedContainers: [], removedVolumes: [] };
-  const containers = await docker.listContainers(ownedFilter(instance));
-  const byRun = new Map(containers.map((c) => [c.Labels[LABEL_RUN_ID] ?? '', c]));
+  const containers = await runtime.list(ownedLabels(instance));
+  const byRun = new Map(containers.map((c) => [c.labels[LABEL_RUN_ID] ?? '', c]));
   const unfinished = store.unfinished();
   const kept = new Set<string>();
 
   for (const record of unfinished) {
     const container = byRun.get(record.run_id);
     // A container created but never started would wait forever: the run never began.
-    if (!container || container.State === 'created') {
+    if (!container || container.state === 'created') {
       report.vanished.push(record.run_id);
       const started = record.status === 'running' && container === undefined;
       const reason = started ? 'the run\'s container vanished while the gateway was down' : 'the gateway stopped before the run started';
       void runs.adopt(record.run_id, () => Promise.reject(new SlipwayError('SLIPWAY_ERR_ENGINE', reason))).catch(() => undefined);
       continue;
     }
-    kept.add(container.Id);
+    kept.add(container.id);
     report.followed.push(record.run_id);
     logs.start(record.run_id);
-    const startedAt = record.started_at ? new Date(record.started_at) : new Date(container.Created * 1000);
+    const startedAt = record.started_at ? new Date(record.started_at) : container.createdAt;
     const alreadyEmitted = logs.emitted(record.run_id);
-    log.info({ runId: record.run_id, container: container.Id, state: container.State }, 'following a run from before the restart');
+    log.info({ runId: record.run_id, container: container.id, state: container.state }, 'following a run from before the restart');
     void runs
       .adopt(record.run_id, ({ signal, emit }) =>
-        executor.follow({ runId: record.run_id, containerId: container.Id, image: record.image, startedAt, timeoutMs: record.timeout_ms, alreadyEmitted }, { signal, onEvent: emit }),
+        runtime.follow({ runId: record.run_id, containerId: container.id, image: record.image, startedAt, timeoutMs: record.timeout_ms, alreadyEmitted }, { signal, onEvent: emit, active }),
       )
       .catch((err) => log.warn({ runId: record.run_id, err: String(err) }, 'following a run again failed'));
   }
 
   for (const container of containers) {
-    if (kept.has(container.Id)) continue;
-    report.removedContainers.push(container.Id);
-    await executor.cleanUp(docker.container(container.Id), []);
+    if (kept.has(container.id)) continue;
+    report.removedContainers.push(container.id);
+    // Best effort, as after any run: a failed removal is logged and does not stop the rest.
+    await runtime.remove(container.id).catch((err) => log.warn({ container: container.id, err: String(err) }, 'container removal failed'));
   }
-  const keptVolumes = new Set(unfinished.map((r) => r.run_id));
-  for (const volume of await docker.listVolumes(ownedFilter(instance))) {
-    if (keptVolumes.has(volume.Labels?.[LABEL_RUN_ID] ?? '')) continue;
-    report.removedVolumes.push(volume.Name);
-    await docker.removeVolume(volume.Name).catch((err) => log.warn({ volume: volume.Name, err: String(err) }, 'volume removal failed'));
-  }
+  report.removedVolumes = await runtime.pruneRunStorage(ownedLabels(instance), new Set(unfinished.map((r) => r.run_id)));
   if (report.followed.length + report.vanished.length + report.removedContainers.length + report.removedVolumes.length > 0) {
     log.info(report, 'reconciled runs with the engine');
   }

@@ -7,18 +7,15 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ActiveRuns } from './active-runs.js';
 import { toArgv } from './command-line.js';
-import type { DockerClient } from './docker-client.js';
-import { pruneBuildImages } from './build-image-cache.js';
 import { invalidInput, policyDenied } from './errors.js';
 import { sweepStaleClones } from './git-clone.js';
-import { prepareRepoImage, type RepoBuildSettings } from './repo-image.js';
+import type { RepoBuildSettings } from './repo-image.js';
 import { failedBuild, repoBuildFields } from './repo-run-result.js';
 import type { RepoRunInput, RepoRunResult } from '../schemas/repo-run.js';
-import { Executor, type ContainerRun, type RunOptions } from './executor.js';
 import { Images, type RegistryAuth } from './images.js';
 import { runLabels, type RunKind } from './labels.js';
 import { mergePresets, type LanguagePreset } from './language-presets.js';
-import { packFiles, payloadFiles, prepareFiles } from './payload-files.js';
+import { payloadFiles, prepareFiles } from './payload-files.js';
 import { resolveLimits, type ResolvedLimits } from './policy.js';
 import { assertImageAllowed, ownerFilter, type Caller, type CallerPolicy } from './caller.js';
 import { listContainers, stopContainer } from './containers.js';
@@ -33,6 +30,8 @@ import { RunLogs } from './run-log.js';
 import { RunQueue } from './run-queue.js';
 import { RunStore } from './run-store.js';
 import { RunManager, toPublicRecord, type RunPlan } from './runs.js';
+import { requireCapability } from './runtime/capabilities.js';
+import type { ContainerRuntime, RunOptions, RunSpec } from './runtime/container-runtime.js';
 import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult } from '../schemas/runs.js';
 import type { RunResult } from '../schemas/run-result.js';
 
@@ -45,9 +44,6 @@ export interface RunControlInput {
 export interface SlipwaySettings {
   instance: string;
   dataDir: string;
-  outputCapBytes: number;
-  outputLimitBytes: number;
-  stopGraceSeconds: number;
   /** The policy of the open caller (no tokens), and the base every token's policy starts from. */
   policy: CallerPolicy;
   payloadUser: string;
@@ -58,7 +54,7 @@ export interface SlipwaySettings {
 }
 
 /** How a caller starts a run: wait for it or not, as whom, with which retry key. */
-export interface RunCallOptions extends RunOptions {
+export interface RunCallOptions extends Omit<RunOptions, 'active'> {
   caller?: Caller | undefined;
   idempotencyKey?: string | undefined;
 }
@@ -80,7 +76,6 @@ export class Slipway {
   readonly runs: RunManager;
   readonly logs: RunLogs;
   private readonly store: RunStore;
-  private readonly executor: Executor;
   private readonly images: Images;
   private readonly presets: Record<string, LanguagePreset>;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -89,12 +84,11 @@ export class Slipway {
   readonly openCaller: Caller;
 
   constructor(
-    readonly docker: DockerClient,
+    private readonly runtime: ContainerRuntime,
     private readonly settings: SlipwaySettings,
     private readonly log: Logger,
   ) {
-    this.executor = new Executor(docker, this.activeRuns, settings, log);
-    this.images = new Images(docker, settings.registryAuth);
+    this.images = new Images(runtime, settings.registryAuth);
     this.presets = mergePresets(settings.languagePresets);
     this.store = new RunStore(settings.dataDir);
     this.logs = new RunLogs(join(settings.dataDir, 'logs'), settings.runs.logMaxBytes);
@@ -116,7 +110,7 @@ export class Slipway {
   /** Brings records and engine into agreement; retried by the sweep while the engine is away. */
   private async reconcile(): Promise<void> {
     try {
-      await reconcile({ docker: this.docker, store: this.store, logs: this.logs, runs: this.runs, executor: this.executor, instance: this.settings.instance, log: this.log });
+      await reconcile({ runtime: this.runtime, store: this.store, logs: this.logs, runs: this.runs, active: this.activeRuns, instance: this.settings.instance, log: this.log });
       this.reconcilePending = false;
     } catch (err) {
       this.reconcilePending = true;
@@ -130,7 +124,7 @@ export class Slipway {
     const expired = this.store.expire(new Date(Date.now() - this.settings.runs.retentionSeconds * 1000));
     for (const runId of expired) this.logs.remove(runId);
     const { instance, repoBuild } = this.settings;
-    void pruneBuildImages(this.docker, { instance, retentionSeconds: repoBuild.build.imageRetentionSeconds, log: this.log }).catch((err) =>
+    void this.runtime.builder?.prune({ instance, retentionSeconds: repoBuild.build.imageRetentionSeconds, log: this.log }).catch((err) =>
       this.log.warn({ err: String(err) }, 'pruning build images failed'),
     );
     const cloneLifetime = repoBuild.git.cloneTimeoutSeconds + repoBuild.build.timeoutSeconds + 60;
@@ -145,6 +139,7 @@ export class Slipway {
   async runImage(input: ContainerRunInput & RunControlInput, options: RunCallOptions = {}): Promise<RunResult> {
     const caller = options.caller ?? this.openCaller;
     assertImageAllowed(input.image, caller.policy);
+    this.requireStdin(input.stdin);
     const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command');
     const entrypoint = toArgv(input.entrypoint, 'entrypoint');
@@ -155,7 +150,7 @@ export class Slipway {
       request: withoutRunControl(input),
       execute: async ({ runId, signal, emit }) => {
         await this.ensureImage(input.image, input.pull_policy, emit, signal);
-        return this.executor.run(this.imageContainer(runId, 'image', input.image, input, { cmd, entrypoint }, limits, caller), { signal, onEvent: emit });
+        return this.runtime.run(this.imageContainer(runId, 'image', input.image, input, { cmd, entrypoint }, limits, caller), { signal, onEvent: emit, active: this.activeRuns });
       },
     };
     return this.start(plan, input, options);
@@ -169,10 +164,11 @@ export class Slipway {
     const image = input.image ?? preset!.image;
     const caller = options.caller ?? this.openCaller;
     assertImageAllowed(image, caller.policy, input.image ? 'image' : 'language');
+    this.requireStdin(input.stdin);
     const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command') ?? preset!.command;
     const { files, fieldOf } = payloadFiles(input, preset?.file);
-    const tar = await packFiles(prepareFiles(files, fieldOf));
+    const entries = prepareFiles(files, fieldOf);
     const plan: RunPlan = {
       kind: 'payload',
       image,
@@ -180,7 +176,7 @@ export class Slipway {
       request: withoutRunControl(input),
       execute: async ({ runId, signal, emit }) => {
         await this.ensureImage(image, input.pull_policy, emit, signal);
-        return this.executor.run(
+        return this.runtime.run(
           {
             runId,
             image,
@@ -191,10 +187,10 @@ export class Slipway {
             labels: this.labels(runId, 'payload', caller),
             limits,
             stdin: input.stdin,
-            files: { tar, dir: PAYLOAD_DIR },
+            files: { entries, dir: PAYLOAD_DIR },
             runtime: caller.policy.runtime,
           },
-          { signal, onEvent: emit },
+          { signal, onEvent: emit, active: this.activeRuns },
         );
       },
     };
@@ -205,11 +201,13 @@ export class Slipway {
   async runRepo(input: RepoRunInput, options: RunCallOptions = {}): Promise<RepoRunResult> {
     const caller = options.caller ?? this.openCaller;
     if (!caller.policy.allowBuilds) throw policyDenied('repo_url', 'building repositories is not allowed by the server');
+    requireCapability(this.runtime, 'build', 'repo_url');
+    this.requireStdin(input.stdin);
+    const builder = this.runtime.builder!;
     const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command');
     const entrypoint = toArgv(input.entrypoint, 'entrypoint');
     const deps = {
-      docker: this.docker,
       log: this.log,
       instance: this.settings.instance,
       settings: { ...this.settings.repoBuild, build: { ...this.settings.repoBuild.build, network: caller.policy.buildNetwork } },
@@ -220,11 +218,11 @@ export class Slipway {
       timeoutMs: limits.timeoutMs,
       request: withoutRunControl(input),
       execute: async ({ runId, signal, emit }) => {
-        const built = await prepareRepoImage(deps, input, { signal, onEvent: emit });
+        const built = await builder.repoImage(deps, input, { signal, onEvent: emit });
         const build = repoBuildFields(built);
         if (built.build_failed) return { ...failedBuild(runId, built), ...build };
         const container = this.imageContainer(runId, 'repo', built.image_tag, input, { cmd, entrypoint }, limits, caller);
-        const result = await this.executor.run(container, { signal, onEvent: emit });
+        const result = await this.runtime.run(container, { signal, onEvent: emit, active: this.activeRuns });
         return { ...result, ...build };
       },
     };
@@ -280,12 +278,12 @@ export class Slipway {
 
   /** list_running_containers */
   listContainers(input: ListContainersInput, caller: Caller = this.openCaller): Promise<ListContainersResult> {
-    return listContainers(this.docker, this.settings.instance, input, caller);
+    return listContainers(this.runtime, this.settings.instance, input, caller);
   }
 
   /** stop_container: SIGTERM, `timeout` seconds of grace, SIGKILL; the run ends `cancelled`. */
   stopContainer(input: StopContainerInput, caller: Caller = this.openCaller): Promise<StopContainerResult> {
-    return stopContainer({ docker: this.docker, instance: this.settings.instance, activeRuns: this.activeRuns, runs: this.runs }, input, caller);
+    return stopContainer({ runtime: this.runtime, instance: this.settings.instance, activeRuns: this.activeRuns, runs: this.runs }, input, caller);
   }
 
   /** pull_docker_image */
@@ -308,7 +306,7 @@ export class Slipway {
   }
 
   async ping(): Promise<void> {
-    await this.docker.ping();
+    await this.runtime.ping();
   }
 
   /** The container of an image or repo run: the caller's command, environment and user in `image`. */
@@ -320,7 +318,7 @@ export class Slipway {
     argv: { cmd: string[] | undefined; entrypoint: string[] | undefined },
     limits: ResolvedLimits,
     caller: Caller,
-  ): ContainerRun {
+  ): RunSpec {
     return {
       runId,
       image,
@@ -333,6 +331,11 @@ export class Slipway {
       stdin: input.stdin,
       runtime: caller.policy.runtime,
     };
+  }
+
+  /** A backend without stdin (Swarm) refuses a run that has some, before anything is queued. */
+  private requireStdin(stdin: string | undefined): void {
+    if (stdin !== undefined) requireCapability(this.runtime, 'stdin', 'stdin');
   }
 
   private labels(runId: string, kind: RunKind, caller: Caller): Record<string, string> {

@@ -2,7 +2,6 @@
  * Assembles the Fastify instance: third-party plugins, then Slipway's decorators,
  * then the route groups. Building it does not listen, so tests can start it on port 0.
  */
-import Docker from 'dockerode';
 import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -13,8 +12,8 @@ import rateLimit from '@fastify/rate-limit';
 import { createAudit, registerRestAudit, type Audit } from './audit.js';
 import { registerAuth, serverPolicy } from './auth.js';
 import { toErrorReply } from './error-reply.js';
-import { DockerClient } from '../lib/docker-client.js';
 import { SlipwayError } from '../lib/errors.js';
+import { createRuntime } from '../lib/runtime/create-runtime.js';
 import { Slipway } from '../lib/slipway.js';
 import { ajv, queryAjv } from '../schemas/validator.js';
 import containerRoutes from '../routes/containers.js';
@@ -81,17 +80,23 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const docker = new DockerClient(new Docker(config.docker), options.logger.child({ component: 'docker' }));
+  const runtime = createRuntime(
+    {
+      backend: config.backend,
+      docker: config.docker,
+      outputCapBytes: config.outputCapBytes,
+      outputLimitBytes: config.outputLimitBytes,
+      stopGraceSeconds: config.stopGraceSeconds,
+    },
+    options.logger.child({ component: 'docker' }),
+  );
   const slipway = new Slipway(
-    docker,
+    runtime,
     {
       instance: config.instance,
       dataDir: config.dataDir,
       runs: config.runs,
       repoBuild: config.repoBuild,
-      outputCapBytes: config.outputCapBytes,
-      outputLimitBytes: config.outputLimitBytes,
-      stopGraceSeconds: config.stopGraceSeconds,
       policy: serverPolicy(config),
       payloadUser: config.payloadUser,
       languagePresets: config.languagePresets,

@@ -13,6 +13,7 @@ import type { RegistryAuth } from '../lib/images.js';
 import type { GitCredential } from '../lib/git-clone.js';
 import { loadTokens, type TokenEntry } from './tokens.js';
 import type { RepoBuildSettings } from '../lib/repo-image.js';
+import { BACKEND_NAMES } from '../lib/runtime/create-runtime.js';
 
 export interface Config {
   host: string;
@@ -20,6 +21,8 @@ export interface Config {
   logLevel: string;
   /** Engine address: a unix socket path, or a tcp host and port. */
   docker: { socketPath?: string; host?: string; port?: number; protocol?: 'http' };
+  /** SLIPWAY_BACKEND: which ContainerRuntime runs the containers (lib/runtime/create-runtime.ts). */
+  backend: string;
   /** Start a Docker engine when none answers (root on Debian-family systems only). */
   provisionEngine: boolean;
   dataDir: string;
@@ -174,6 +177,7 @@ export function loadConfig(env: Source = process.env): Config {
     port: int(src, 'PORT', 8080),
     logLevel: src.SLIPWAY_LOG_LEVEL || 'info',
     docker: parseDockerHost(src.DOCKER_HOST),
+    backend: src.SLIPWAY_BACKEND || 'docker',
     provisionEngine: bool(src, 'SLIPWAY_PROVISION_ENGINE', true),
     dataDir: resolve(src.SLIPWAY_DATA_DIR || 'data'),
     instance: src.SLIPWAY_INSTANCE || 'default',
@@ -226,6 +230,7 @@ export function loadConfig(env: Source = process.env): Config {
     repoBuild: repoBuildConfig(src),
   };
   if (src.SLIPWAY_RUNTIME) config.runtime = src.SLIPWAY_RUNTIME;
+  if (!BACKEND_NAMES.includes(config.backend)) throw new Error(`SLIPWAY_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got "${config.backend}"`);
   for (const mode of config.networkModes) {
     // host and container:* networking would hand the sandbox the host's or a neighbour's stack.
     if (mode !== 'none' && mode !== 'bridge') throw new Error(`SLIPWAY_NETWORK_MODES may hold none and bridge only, got "${mode}"`);

@@ -5,7 +5,7 @@
  * The hardened defaults are SECURITY.md's table, one line each.
  */
 import type { ContainerCreateOptions } from 'dockerode';
-import type { ResolvedLimits } from './policy.js';
+import type { ResolvedLimits } from '../policy.js';
 
 export interface ContainerSpecInput {
   /** Container name: `slipway-<run id>`, so operators can tell runs apart in `docker ps`. */

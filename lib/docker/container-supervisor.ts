@@ -8,12 +8,12 @@ import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { ActiveRuns, StopReason } from './active-runs.js';
+import type { ActiveRuns, StopReason } from '../active-runs.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
 import { LogDemuxer, type OutputStream } from './log-demux.js';
-import { OutputCollector } from './output-collector.js';
-import type { RunEvent } from './run-events.js';
-import type { RunResult, RunStatus } from '../schemas/run-result.js';
+import { OutputCollector } from '../output-collector.js';
+import type { RunEvent } from '../run-events.js';
+import type { RunResult, RunStatus } from '../../schemas/run-result.js';
 
 export interface SupervisorSettings {
   outputCapBytes: number;

@@ -6,7 +6,7 @@
  */
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { SlipwayError, type ErrorCode } from './errors.js';
+import { SlipwayError, type ErrorCode } from '../errors.js';
 
 export type EngineContainer = Docker.Container;
 
@@ -40,7 +40,8 @@ export function toSlipwayError(err: unknown, notFound: ErrorCode = 'SLIPWAY_ERR_
 
 export class DockerClient {
   constructor(
-    readonly engine: Docker,
+    /** Private: nothing past this folder reaches dockerode (the builder gets a narrow view, ./docker-builder.ts). */
+    private readonly engine: Docker,
     private readonly log: Logger,
   ) {}
 
@@ -59,6 +60,10 @@ export class DockerClient {
 
   ping(): Promise<unknown> {
     return this.call('ping', {}, () => this.engine.ping());
+  }
+
+  version(): Promise<Docker.DockerVersion> {
+    return this.call('version', {}, () => this.engine.version());
   }
 
   /** Image inspect, or null when the engine does not have it. */
@@ -140,6 +145,11 @@ export class DockerClient {
 
   async putArchive(container: EngineContainer, tar: Buffer, path: string): Promise<void> {
     await this.call('container put-archive', { container: container.id, path }, () => container.putArchive(tar, { path }));
+  }
+
+  /** A tar of `path` inside the container. */
+  async getArchive(container: EngineContainer, path: string): Promise<NodeJS.ReadableStream> {
+    return this.call('container get-archive', { container: container.id, path }, () => container.getArchive({ path }), 'SLIPWAY_ERR_CONTAINER_NOT_FOUND');
   }
 
   async start(container: EngineContainer): Promise<void> {

@@ -6,51 +6,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ActiveRuns } from './active-runs.js';
-import { buildContainerSpec, type ContainerSpecInput } from './container-spec.js';
+import { ActiveRuns } from '../active-runs.js';
+import { packFiles } from '../payload-files.js';
+import type { FollowTarget, RunOptions, RunSpec } from '../runtime/container-runtime.js';
+import { buildContainerSpec } from './container-spec.js';
 import { superviseContainer, type SupervisorSettings } from './container-supervisor.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
-import type { RunEvent } from './run-events.js';
-import type { RunResult } from '../schemas/run-result.js';
+import type { RunResult } from '../../schemas/run-result.js';
 
 export interface ExecutorSettings extends SupervisorSettings {
   runtime?: string | undefined;
 }
 
-/** One run's container: the spec's fields the run chooses, plus its id, stdin and files. */
-export interface ContainerRun
-  extends Pick<ContainerSpecInput, 'image' | 'cmd' | 'entrypoint' | 'env' | 'workingDir' | 'user' | 'labels' | 'limits' | 'runtime'> {
-  runId: string;
-  stdin?: string | undefined;
-  /** A tar put into a fresh labelled volume mounted at `dir` before the start. */
-  files?: { tar: Buffer; dir: string } | undefined;
-}
-
-export interface RunOptions {
-  signal?: AbortSignal | undefined;
-  onEvent?: ((event: RunEvent) => void) | undefined;
-}
-
-/** What `follow` needs to know of a run started by an earlier gateway process. */
-export interface OrphanedRun {
-  runId: string;
-  containerId: string;
-  image: string;
-  startedAt: Date;
-  timeoutMs: number;
-  alreadyEmitted: { stdout: number; stderr: number };
-}
-
 export class Executor {
-  private readonly supervisorDeps;
-
   constructor(
     private readonly docker: DockerClient,
-    active: ActiveRuns,
     private readonly settings: ExecutorSettings,
     private readonly log: Logger,
-  ) {
-    this.supervisorDeps = { docker, active, settings, log };
+  ) {}
+
+  /** The supervisor's dependencies; a run nobody can stop from outside registers nowhere shared. */
+  private supervisorDeps(options: RunOptions) {
+    return { docker: this.docker, active: options.active ?? new ActiveRuns(), settings: this.settings, log: this.log };
   }
 
   /**
@@ -58,7 +35,7 @@ export class Executor {
    * catalogue errors and leave nothing behind; once it has started, every outcome is
    * a RunResult.
    */
-  async run(run: ContainerRun, options: RunOptions = {}): Promise<RunResult> {
+  async run(run: RunSpec, options: RunOptions = {}): Promise<RunResult> {
     let volumeName: string | undefined;
     let container: EngineContainer | undefined;
     try {
@@ -78,7 +55,8 @@ export class Executor {
           volume: volumeName && run.files ? { name: volumeName, target: run.files.dir } : undefined,
         }),
       );
-      if (run.files) await this.docker.putArchive(container, run.files.tar, run.files.dir);
+      // The files go into the volume as one tar (putArchive), owned by root and read-only to the run.
+      if (run.files) await this.docker.putArchive(container, run.files.tar ?? (await packFiles(run.files.entries)), run.files.dir);
       options.signal?.throwIfAborted();
       const output = await this.docker.attach(container, run.stdin !== undefined);
       const startedAt = new Date();
@@ -106,7 +84,7 @@ export class Executor {
           signal: options.signal,
           emit: options.onEvent ?? (() => {}),
         },
-        this.supervisorDeps,
+        this.supervisorDeps(options),
       );
     } finally {
       await this.cleanUp(container, volumeName ? [volumeName] : []);
@@ -114,7 +92,7 @@ export class Executor {
   }
 
   /** Follows a container left by an earlier process to its end, then removes it. */
-  async follow(orphan: OrphanedRun, options: RunOptions = {}): Promise<RunResult> {
+  async follow(orphan: FollowTarget, options: RunOptions = {}): Promise<RunResult> {
     const container = this.docker.container(orphan.containerId);
     const info = await this.docker.inspect(orphan.containerId);
     const volumes = (info.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name!);
@@ -136,7 +114,7 @@ export class Executor {
           signal: options.signal,
           emit: options.onEvent ?? (() => {}),
         },
-        this.supervisorDeps,
+        this.supervisorDeps(options),
       );
     } finally {
       await this.cleanUp(container, volumes);

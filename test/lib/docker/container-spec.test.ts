@@ -1,7 +1,7 @@
 import t from 'tap';
-import { buildContainerSpec, type ContainerSpecInput } from '../../lib/container-spec.js';
-import { runLabels } from '../../lib/labels.js';
-import type { ResolvedLimits } from '../../lib/policy.js';
+import { buildContainerSpec, type ContainerSpecInput } from '../../../lib/docker/container-spec.js';
+import { runLabels } from '../../../lib/labels.js';
+import type { ResolvedLimits } from '../../../lib/policy.js';
 
 const MIB = 1024 * 1024;
 const limits: ResolvedLimits = { memoryBytes: 256 * MIB, nanoCpus: 500_000_000, pidsLimit: 64, timeoutMs: 10_000, networkMode: 'none', readOnlyRootfs: true };

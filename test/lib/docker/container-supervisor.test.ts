@@ -1,6 +1,6 @@
 import t from 'tap';
-import type { StopReason } from '../../lib/active-runs.js';
-import { finalStatus } from '../../lib/container-supervisor.js';
+import type { StopReason } from '../../../lib/active-runs.js';
+import { finalStatus } from '../../../lib/docker/container-supervisor.js';
 
 t.test('a process that ran to its end: exit code, then the OOM flag', async (t) => {
   t.equal(finalStatus(undefined, false, 0), 'succeeded');

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { LogDemuxer, type OutputStream } from '../../lib/log-demux.js';
+import { LogDemuxer, type OutputStream } from '../../../lib/docker/log-demux.js';
 
 /** One frame of the Engine API's multiplexed stream: type, three zero bytes, big-endian length, payload. */
 function frame(type: number, payload: string | Buffer): Buffer {

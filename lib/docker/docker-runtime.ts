@@ -1,0 +1,156 @@
+/**
+ * ContainerRuntime on the Docker Engine API (and on Podman's Docker-compatible API).
+ * Each method is one or two engine calls through DockerClient, so the seam adds no
+ * round trips: a run is still create, attach, start, wait, inspect, remove.
+ */
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { LABEL_RUN_ID } from '../labels.js';
+import { packFiles } from '../payload-files.js';
+import type { PullProgress } from '../images.js';
+import { unsupported } from '../runtime/capabilities.js';
+import type {
+  ContainerDetails,
+  ContainerRuntime,
+  ContainerSummary,
+  ExecOutcome,
+  FileEntry,
+  FollowTarget,
+  ImageInfo,
+  LabelSelector,
+  PullOptions,
+  RunOptions,
+  RunSpec,
+  RuntimeCapabilities,
+  RuntimeVersion,
+} from '../runtime/container-runtime.js';
+import type { RunResult } from '../../schemas/run-result.js';
+import { buildEngine, DockerBuilder } from './docker-builder.js';
+import { DockerClient } from './docker-client.js';
+import { Executor, type ExecutorSettings } from './executor.js';
+
+/** How to reach the engine: a unix socket, or a tcp host and port (server/config.ts `docker`). */
+export interface DockerConnection {
+  socketPath?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  protocol?: 'http' | undefined;
+}
+
+export class DockerRuntime implements ContainerRuntime {
+  readonly backend = 'docker';
+  readonly capabilities: RuntimeCapabilities = { stdin: true, exec: false, files: true, build: true, oomDetection: true, watchRemoval: false };
+  readonly builder: DockerBuilder;
+  private readonly client: DockerClient;
+  private readonly executor: Executor;
+
+  constructor(
+    connection: DockerConnection,
+    settings: ExecutorSettings,
+    private readonly log: Logger,
+  ) {
+    const engine = new Docker(connection as Docker.DockerOptions);
+    this.client = new DockerClient(engine, log);
+    this.executor = new Executor(this.client, settings, log);
+    this.builder = new DockerBuilder(buildEngine(engine, this.client));
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async version(): Promise<RuntimeVersion> {
+    const v = await this.client.version();
+    return { backend: this.backend, version: v.Version, apiVersion: v.ApiVersion };
+  }
+
+  async imageInfo(ref: string): Promise<ImageInfo | null> {
+    const info = await this.client.inspectImage(ref);
+    if (!info) return null;
+    return { id: info.Id, digest: info.RepoDigests?.[0]?.split('@')[1] ?? null, labels: info.Config?.Labels ?? {} };
+  }
+
+  pullImage(ref: string, options: PullOptions = {}): Promise<void> {
+    const onProgress = options.onProgress ?? (() => {});
+    return this.client.pull(ref, options.auth, (event) => onProgress(pullProgress(event)), options.signal);
+  }
+
+  run(spec: RunSpec, options?: RunOptions): Promise<RunResult> {
+    return this.executor.run(spec, options);
+  }
+
+  follow(target: FollowTarget, options?: RunOptions): Promise<RunResult> {
+    return this.executor.follow(target, options);
+  }
+
+  exec(): Promise<ExecOutcome> {
+    return Promise.reject(unsupported(this.backend, 'exec'));
+  }
+
+  async putFiles(containerId: string, dir: string, files: FileEntry[]): Promise<void> {
+    await this.client.putArchive(this.client.container(containerId), await packFiles(files), dir);
+  }
+
+  async getFiles(containerId: string, path: string): Promise<Readable> {
+    return (await this.client.getArchive(this.client.container(containerId), path)) as Readable;
+  }
+
+  async list(labels: LabelSelector, filter: { state?: string | undefined } = {}): Promise<ContainerSummary[]> {
+    return this.listWith({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }, filter);
+  }
+
+  listAll(filter: { state?: string | undefined } = {}): Promise<ContainerSummary[]> {
+    return this.listWith({}, filter);
+  }
+
+  async inspect(idOrName: string): Promise<ContainerDetails> {
+    const info = await this.client.inspect(idOrName);
+    return { id: info.Id, labels: info.Config.Labels ?? {}, running: info.State.Running };
+  }
+
+  stop(containerId: string, graceSeconds: number): Promise<boolean> {
+    return this.client.stop(this.client.container(containerId), graceSeconds);
+  }
+
+  remove(containerId: string): Promise<void> {
+    return this.client.remove(this.client.container(containerId));
+  }
+
+  async pruneRunStorage(labels: LabelSelector, keepRunIds: Set<string>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const volume of await this.client.listVolumes({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) })) {
+      if (keepRunIds.has(volume.Labels?.[LABEL_RUN_ID] ?? '')) continue;
+      removed.push(volume.Name);
+      await this.client.removeVolume(volume.Name).catch((err) => this.log.warn({ volume: volume.Name, err: String(err) }, 'volume removal failed'));
+    }
+    return removed;
+  }
+
+  watchRemoval(): Promise<void> {
+    return Promise.reject(unsupported(this.backend, 'watchRemoval'));
+  }
+
+  private async listWith(filters: Record<string, string[]>, filter: { state?: string | undefined }): Promise<ContainerSummary[]> {
+    const containers = await this.client.listContainers(filter.state ? { ...filters, status: [filter.state] } : filters);
+    return containers.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      image: c.Image,
+      state: c.State,
+      status: c.Status,
+      createdAt: new Date(c.Created * 1000),
+      labels: c.Labels,
+    }));
+  }
+}
+
+/** The engine's progress message as the doors show it; byte counts only where the engine gives them. */
+function pullProgress(event: Record<string, unknown>): PullProgress {
+  const detail = event.progressDetail as { current?: number; total?: number } | undefined;
+  const progress: PullProgress = { status: String(event.status ?? '') };
+  if (typeof event.id === 'string') progress.id = event.id;
+  if (detail?.current !== undefined) progress.current = detail.current;
+  if (detail?.total !== undefined) progress.total = detail.total;
+  return progress;
+}

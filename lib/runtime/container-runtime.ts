@@ -1,0 +1,197 @@
+/**
+ * THE SEAM between Slipway and whatever runs its containers. Everything above it
+ * (operations, the run manager, reconciliation, the doors) speaks only these neutral
+ * terms; each backend (lib/docker/, and Podman or Swarm to come) implements them and
+ * keeps its engine's facts (multiplexed streams, exit 137, putArchive, volumes) to
+ * itself. A backend declares what it can do in `capabilities`; the operations check
+ * them before creating anything (lib/runtime/capabilities.ts), and a backend asked for
+ * something it cannot do refuses with SLIPWAY_ERR_UNSUPPORTED rather than half doing it.
+ */
+import type { Readable } from 'node:stream';
+import type { ActiveRuns } from '../active-runs.js';
+import type { PruneOptions, PruneResult } from '../build-image-cache.js';
+import type { PullProgress, RegistryAuth } from '../images.js';
+import type { PreparedFile } from '../payload-files.js';
+import type { ResolvedLimits } from '../policy.js';
+import type { RepoImageDeps, RepoImageInput, RepoImageOptions, RepoImageResult } from '../repo-image.js';
+import type { RunEvent } from '../run-events.js';
+import type { RunResult } from '../../schemas/run-result.js';
+
+/** What a backend can do beyond running a spec to its end. */
+export interface RuntimeCapabilities {
+  /** Feeds a run's `stdin` (Swarm tasks take none). */
+  stdin: boolean;
+  /** Runs a command in a live container (sandboxes). */
+  exec: boolean;
+  /** Puts files into and gets files out of a live container. */
+  files: boolean;
+  /** Builds images (`builder` is set). */
+  build: boolean;
+  /** Tells an OOM kill apart from other kills (Podman 4.3 reports exit 137 only). */
+  oomDetection: boolean;
+  /** Reports containers removed behind its back (`watchRemoval`). */
+  watchRemoval: boolean;
+}
+
+export type Capability = keyof RuntimeCapabilities;
+
+/** Label equality a listing must match, all of them (`io.slipway.managed=true`, ...). */
+export type LabelSelector = Record<string, string>;
+
+/** A file for a run or a live container, already checked by lib/payload-files.ts. */
+export type FileEntry = PreparedFile;
+
+/** Files placed under `dir` before the process starts: entries, or a tar the caller packed. */
+export type RunFiles = { dir: string } & ({ entries: FileEntry[]; tar?: undefined } | { tar: Buffer; entries?: undefined });
+
+/** One hardened run: every field is written by Slipway from validated values. */
+export interface RunSpec {
+  runId: string;
+  image: string;
+  cmd?: string[] | undefined;
+  entrypoint?: string[] | undefined;
+  env?: Record<string, string> | undefined;
+  workingDir?: string | undefined;
+  user?: string | undefined;
+  labels: Record<string, string>;
+  limits: ResolvedLimits;
+  /** Text written to the process's stdin, which is then closed (needs `capabilities.stdin`). */
+  stdin?: string | undefined;
+  files?: RunFiles | undefined;
+  /** An OCI runtime the engine knows (`runsc`); the backend's default when absent. */
+  runtime?: string | undefined;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal | undefined;
+  onEvent?: ((event: RunEvent) => void) | undefined;
+  /** Where the live run registers its stop handle, so stop_container and cancel reach it. */
+  active?: ActiveRuns | undefined;
+}
+
+/** A run a previous gateway process started, to be followed to its end and removed. */
+export interface FollowTarget {
+  runId: string;
+  containerId: string;
+  image: string;
+  startedAt: Date;
+  timeoutMs: number;
+  /** Output bytes the earlier process already reported: collected again, not re-emitted. */
+  alreadyEmitted: { stdout: number; stderr: number };
+}
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string;
+  state: ContainerState | string;
+  /** The backend's human-readable status (`Up 3 seconds`). */
+  status: string;
+  createdAt: Date;
+  labels: Record<string, string>;
+}
+
+export interface ContainerDetails {
+  id: string;
+  labels: Record<string, string>;
+  running: boolean;
+}
+
+export interface ImageInfo {
+  id: string;
+  /** The registry digest, when the image came from a registry. */
+  digest: string | null;
+  labels: Record<string, string>;
+}
+
+export interface PullOptions {
+  auth?: RegistryAuth | undefined;
+  onProgress?: ((progress: PullProgress) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ExecSpec {
+  cmd: string[];
+  env?: Record<string, string> | undefined;
+  user?: string | undefined;
+  workingDir?: string | undefined;
+  stdin?: string | undefined;
+  timeoutMs: number;
+}
+
+export interface ExecOutcome {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface RuntimeVersion {
+  backend: string;
+  version: string;
+  apiVersion?: string | undefined;
+}
+
+/**
+ * Images built from repositories (optional: `capabilities.build`). The repository
+ * recipe (resolve, cache look-up, clone, build) is lib/repo-image.ts; a backend hands it
+ * its engine and keeps the build cache pruned.
+ */
+export interface ImageBuilder {
+  repoImage(deps: Omit<RepoImageDeps, 'docker'>, input: RepoImageInput, options?: RepoImageOptions): Promise<RepoImageResult>;
+  prune(options: PruneOptions): Promise<PruneResult>;
+}
+
+export interface ContainerRuntime {
+  /** The backend's name, as SLIPWAY_BACKEND spells it. */
+  readonly backend: string;
+  readonly capabilities: RuntimeCapabilities;
+  /** Set exactly when `capabilities.build` is. */
+  readonly builder?: ImageBuilder | undefined;
+
+  /** Resolves when the backend answers; throws SLIPWAY_ERR_ENGINE_UNAVAILABLE when not. */
+  ping(): Promise<void>;
+  version(): Promise<RuntimeVersion>;
+
+  /** The image as the backend has it, or null when it has not. */
+  imageInfo(ref: string): Promise<ImageInfo | null>;
+  /** Pulls to the end (progress as it goes); an unknown image is SLIPWAY_ERR_IMAGE_NOT_FOUND. */
+  pullImage(ref: string, options?: PullOptions): Promise<void>;
+
+  /**
+   * Runs the spec to its end. Failures before the process starts throw catalogue errors
+   * and leave nothing behind; once it started, every outcome (exit code, `failed`,
+   * `oom_killed`, `timed_out`, `cancelled`, output) is a RunResult, and the container and
+   * whatever held its files are removed.
+   */
+  run(spec: RunSpec, options?: RunOptions): Promise<RunResult>;
+  /** Follows a run a previous process started to its end, then removes it. */
+  follow(target: FollowTarget, options?: RunOptions): Promise<RunResult>;
+
+  /** Runs a command in a live container (`capabilities.exec`). */
+  exec(containerId: string, spec: ExecSpec, options?: { signal?: AbortSignal | undefined }): Promise<ExecOutcome>;
+  /** Places files under `dir` in a live container (`capabilities.files`). */
+  putFiles(containerId: string, dir: string, files: FileEntry[]): Promise<void>;
+  /** A tar of `path` in a live container (`capabilities.files`). */
+  getFiles(containerId: string, path: string): Promise<Readable>;
+
+  /** Every container carrying all of `labels`, running or not. */
+  list(labels: LabelSelector, filter?: { state?: string | undefined }): Promise<ContainerSummary[]>;
+  /** Every container the backend has, Slipway's or not (list_running_containers `all_engine`). */
+  listAll(filter?: { state?: string | undefined }): Promise<ContainerSummary[]>;
+  /** One container by id or name; SLIPWAY_ERR_CONTAINER_NOT_FOUND when it does not exist. */
+  inspect(idOrName: string): Promise<ContainerDetails>;
+  /** SIGTERM, then SIGKILL after `graceSeconds`; says whether it was running. */
+  stop(containerId: string, graceSeconds: number): Promise<boolean>;
+  /** Removes the container (and its anonymous storage); best effort is the caller's choice. */
+  remove(containerId: string): Promise<void>;
+  /**
+   * Removes what the backend keeps beside containers for runs (Docker: volumes) carrying
+   * `labels` and none of `keepRunIds`; answers the names removed.
+   */
+  pruneRunStorage(labels: LabelSelector, keepRunIds: Set<string>): Promise<string[]>;
+  /** Calls `onRemoved` with the id of each container carrying `labels` that is removed, until `signal` aborts (`capabilities.watchRemoval`). */
+  watchRemoval(labels: LabelSelector, onRemoved: (containerId: string) => void, signal: AbortSignal): Promise<void>;
+}
