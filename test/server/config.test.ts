@@ -168,3 +168,9 @@ t.test('SLIPWAY_CONFIG: a list may be a JSON array', async (t) => {
   t.strictSame(c.networkModes, ['none', 'bridge']);
   t.strictSame(c.repoBuild.git.allowedHosts, ['git.example.com']);
 });
+
+t.test('SLIPWAY_BACKEND chooses the backend: docker by default, an unknown one refused at start', async (t) => {
+  t.equal(loadConfig({}).backend, 'docker');
+  t.equal(loadConfig({ SLIPWAY_BACKEND: 'docker' }).backend, 'docker');
+  t.throws(() => loadConfig({ SLIPWAY_BACKEND: 'kubernetes' }), { message: 'SLIPWAY_BACKEND must be one of docker, got "kubernetes"' });
+});
