@@ -4,6 +4,7 @@ import { startGateway } from '../fixtures/gateway.js';
 import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 import { waitForRunning } from '../fixtures/engine-view.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
+import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED, LABEL_RUN_ID } from '../../lib/labels.js';
 
 const INSTANCE = `${TEST_INSTANCE}-hardening`;
 const gw = await startGateway({ SLIPWAY_INSTANCE: INSTANCE });
@@ -58,7 +59,7 @@ t.test('the engine\'s view of a running container', async (t) => {
   t.notOk(h.PortBindings && Object.keys(h.PortBindings).length, 'no published ports');
   t.match(h.Ulimits, [{ Name: 'nofile' }, { Name: 'nproc' }, { Name: 'fsize' }]);
   t.match(h.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m' } });
-  t.match(info.Config.Labels, { 'io.slipway.managed': 'true', 'io.slipway.instance': INSTANCE, 'io.slipway.kind': 'image', 'io.slipway.run-id': /.+/ });
+  t.match(info.Config.Labels, { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: INSTANCE, [LABEL_KIND]: 'image', [LABEL_RUN_ID]: /.+/ });
   t.equal((info.Config as { StopSignal?: string }).StopSignal, 'SIGTERM');
   await gw.request('POST', `/v1/containers/${id}/stop`, { timeout: 0 });
   t.match((await pending).body, { status: 'cancelled' });
@@ -67,11 +68,11 @@ t.test('the engine\'s view of a running container', async (t) => {
 t.test('a payload run\'s volume is labelled and removed with its run', async (t) => {
   const pending = gw.request('POST', '/v1/payloads/run', { language: 'sh', payload: 'sleep 30' });
   const running = await waitForRunning(INSTANCE);
-  const { Volumes: during } = await docker.listVolumes({ filters: { label: [`io.slipway.instance=${INSTANCE}`] } });
+  const { Volumes: during } = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
   t.equal(during?.length, 1, 'the volume carries the instance label');
   t.match(running.Mounts, [{ Type: 'volume', Name: during?.[0]?.Name, Destination: '/workspace' }]);
   await gw.request('POST', `/v1/containers/${running.Id}/stop`, { timeout: 0 });
   await pending;
-  const { Volumes } = await docker.listVolumes({ filters: { label: [`io.slipway.instance=${INSTANCE}`] } });
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
   t.same(Volumes ?? [], [], 'volume removed');
 });

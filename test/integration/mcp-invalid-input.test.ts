@@ -6,6 +6,7 @@ import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 import { connectClient } from '../fixtures/mcp.js';
+import { LABEL_INSTANCE } from '../../lib/labels.js';
 
 // An instance label of this file's own, so the engine's events show only what this gateway did.
 const INSTANCE = `${TEST_INSTANCE}-mcp-input`;
@@ -21,7 +22,7 @@ async function createdSince(sinceMs: number): Promise<string[]> {
   const stream = await docker.getEvents({
     since: Math.floor(sinceMs / 1000) - 1,
     until: Math.ceil(Date.now() / 1000) + 1,
-    filters: { label: [`io.slipway.instance=${INSTANCE}`], event: ['create'] },
+    filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`], event: ['create'] },
   });
   const chunks: Buffer[] = [];
   for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);

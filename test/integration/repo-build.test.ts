@@ -9,6 +9,7 @@ import { prepareRepoImage, type RepoImageInput, type RepoImageResult } from '../
 import { docker } from '../fixtures/docker.js';
 import { FAIL_MARKER, SLOW_MARKER } from '../fixtures/git-repos.js';
 import { buildContainersLeft, imageLabels, REPO_TEST_INSTANCE, runImage, startRepoFixture, waitForNoBuildContainers } from '../fixtures/repo-builds.js';
+import { LABEL_CACHE_KEY, LABEL_COMMIT, LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED, LABEL_REPO } from '../../lib/labels.js';
 
 const fx = await startRepoFixture();
 const { c1, c2, c4, feature } = fx.repos.commits;
@@ -53,12 +54,12 @@ t.test('builds the default branch with build arguments, honouring .dockerignore'
   const info = await docker.getImage(r.image_tag).inspect();
   t.equal(info.Id, r.image_id, 'the engine has the image under the tag');
   t.match(await imageLabels(r.image_tag), {
-    'io.slipway.managed': 'true',
-    'io.slipway.instance': REPO_TEST_INSTANCE,
-    'io.slipway.kind': 'repo',
-    'io.slipway.repo': `${fx.server.url}/app`,
-    'io.slipway.commit': c4,
-    'io.slipway.cache-key': /^[0-9a-f]{64}$/,
+    [LABEL_MANAGED]: 'true',
+    [LABEL_INSTANCE]: REPO_TEST_INSTANCE,
+    [LABEL_KIND]: 'repo',
+    [LABEL_REPO]: `${fx.server.url}/app`,
+    [LABEL_COMMIT]: c4,
+    [LABEL_CACHE_KEY]: /^[0-9a-f]{64}$/,
   });
   t.equal((await runImage(r.image_tag)).trim(), 'c4', "the image runs with the Dockerfile's CMD");
 });
@@ -176,7 +177,7 @@ t.test('pruning removes build images past retention, except those a container us
   t.equal(r.cache_hit, false);
   const none = await pruneBuildImages(fx.deps().docker, { instance: REPO_TEST_INSTANCE, retentionSeconds: 3600, log: silent });
   t.notOk(none.removed.includes(r.image_id!), 'young images stay');
-  const holder = await docker.createContainer({ Image: r.image_tag, Labels: { 'io.slipway.managed': 'true', 'io.slipway.instance': REPO_TEST_INSTANCE } });
+  const holder = await docker.createContainer({ Image: r.image_tag, Labels: { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: REPO_TEST_INSTANCE } });
   try {
     const held = await pruneBuildImages(fx.deps().docker, { instance: REPO_TEST_INSTANCE, retentionSeconds: 3600, log: silent, now: Date.now() + 7200_000 });
     t.ok(held.inUse.includes(r.image_id!), 'an image a container uses is kept');

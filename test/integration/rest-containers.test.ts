@@ -4,6 +4,7 @@ import { BUSYBOX_IMAGE, PYTHON_IMAGE } from '../fixtures/images.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { runningContainers, waitUntilGone } from '../fixtures/engine-view.js';
 import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
+import { LABEL_INSTANCE, LABEL_MANAGED } from '../../lib/labels.js';
 
 const INSTANCE = `${TEST_INSTANCE}-containers`;
 const gw = await startGateway({ SLIPWAY_INSTANCE: INSTANCE, SLIPWAY_OUTPUT_CAP_BYTES: '1024', SLIPWAY_OUTPUT_LIMIT_BYTES: String(4 * 1024 * 1024), SLIPWAY_STOP_GRACE_SECONDS: '1' });
@@ -82,7 +83,7 @@ t.test('list shows running Slipway containers with their run id; stop ends the r
     if (!listed) await new Promise((r) => setTimeout(r, 100));
   }
   t.ok(listed, 'the running container is listed');
-  t.match(listed, { image: BUSYBOX_IMAGE, state: 'running', run_id: /^[0-9a-f-]{36}$/, labels: { 'io.slipway.managed': 'true', 'io.slipway.instance': INSTANCE } });
+  t.match(listed, { image: BUSYBOX_IMAGE, state: 'running', run_id: /^[0-9a-f-]{36}$/, labels: { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: INSTANCE } });
   t.equal((await runningContainers(INSTANCE)).length, 1, 'the engine agrees');
 
   const stop = await gw.request('POST', `/v1/containers/${listed.name}/stop`, { timeout: 1 });

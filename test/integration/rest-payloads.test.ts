@@ -4,6 +4,7 @@ import { startGateway } from '../fixtures/gateway.js';
 import { createdSince, waitUntilGone } from '../fixtures/engine-view.js';
 import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
+import { LABEL_INSTANCE } from '../../lib/labels.js';
 
 const INSTANCE = `${TEST_INSTANCE}-payloads`;
 const gw = await startGateway({ SLIPWAY_INSTANCE: INSTANCE });
@@ -56,9 +57,9 @@ t.test('hostile or duplicate file paths are refused naming the field, and nothin
     t.equal(res.status, 400, JSON.stringify(files));
     t.match(res.body.error, { code: 'SLIPWAY_ERR_INVALID_INPUT', field });
   }
-  const volumes = await docker.listVolumes({ filters: { label: [`io.slipway.instance=${INSTANCE}`] } });
+  const volumes = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
   t.same(volumes.Volumes ?? [], [], 'no volume');
-  const containers = await docker.listContainers({ all: true, filters: { label: [`io.slipway.instance=${INSTANCE}`] } });
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
   t.same(containers, [], 'no container');
   t.same(await createdSince(INSTANCE, since), [], 'the engine saw nothing created');
 });

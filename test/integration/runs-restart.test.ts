@@ -13,6 +13,7 @@ import { pollUntilFinal, pollUntilRunning } from '../fixtures/runs.js';
 import { readSse } from '../fixtures/sse.js';
 import { startEngineProxy } from '../fixtures/engine-proxy.js';
 import { startGateway } from '../fixtures/gateway.js';
+import { LABEL_INSTANCE, LABEL_MANAGED, LABEL_RUN_ID } from '../../lib/labels.js';
 
 const INSTANCE = `${TEST_INSTANCE}-restart`;
 const dataDir = await mkdtemp(join(tmpdir(), 'slipway-restart-'));
@@ -27,7 +28,7 @@ function client(gw: GatewayProcess) {
   };
 }
 
-const instanceContainers = () => docker.listContainers({ all: true, filters: { label: [`io.slipway.instance=${INSTANCE}`] } });
+const instanceContainers = () => docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
 
 t.test('kill -9 mid-run, then restart: runs complete, vanished ones end in error, strays are removed', async (t) => {
   const env = { SLIPWAY_DATA_DIR: dataDir, SLIPWAY_INSTANCE: INSTANCE };
@@ -45,13 +46,13 @@ t.test('kill -9 mid-run, then restart: runs complete, vanished ones end in error
   await first.kill('SIGKILL');
   // While the gateway is down: one container finishes, one is removed by hand, one stray appears.
   await new Promise((r) => setTimeout(r, 1500));
-  const byRun = new Map((await instanceContainers()).map((c) => [c.Labels['io.slipway.run-id'], c]));
+  const byRun = new Map((await instanceContainers()).map((c) => [c.Labels[LABEL_RUN_ID], c]));
   t.equal(byRun.size, 3, 'the killed gateway removed nothing');
   await docker.getContainer(byRun.get(vanishes)!.Id).remove({ force: true });
   const stray = await docker.createContainer({
     Image: BUSYBOX_IMAGE,
     Cmd: ['sleep', '60'],
-    Labels: { 'io.slipway.managed': 'true', 'io.slipway.instance': INSTANCE, 'io.slipway.run-id': '11111111-1111-1111-1111-111111111111' },
+    Labels: { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: INSTANCE, [LABEL_RUN_ID]: '11111111-1111-1111-1111-111111111111' },
     HostConfig: { NetworkMode: 'none' },
   });
   await stray.start();

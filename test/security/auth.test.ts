@@ -9,6 +9,7 @@ import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 import { pollUntilRunning } from '../fixtures/runs.js';
 import { bearer, writeTokensFile } from '../fixtures/tokens.js';
+import { LABEL_OWNER } from '../../lib/labels.js';
 
 const tokensFile = await writeTokensFile([
   { name: 'alice', token: 'alice-secret-token', scopes: ['run', 'read'] },
@@ -66,7 +67,7 @@ t.test('a token sees, follows and cancels only its own runs; admin sees all', as
   t.equal((await gw.request('POST', `/v1/containers/${running.container_id}/stop`, {}, bearer('bob-secret-token'))).status, 404, 'nor stops them');
   t.equal((await gw.request('DELETE', `/v1/runs/${long.body.run_id}`, undefined, bearer('bob-secret-token'))).status, 404, 'nor cancels her run');
   const alicesContainers = await gw.request('GET', '/v1/containers', undefined, bearer('alice-secret-token'));
-  t.match(alicesContainers.body.containers, [{ id: running.container_id, labels: { 'io.slipway.owner': 'alice' } }]);
+  t.match(alicesContainers.body.containers, [{ id: running.container_id, labels: { [LABEL_OWNER]: 'alice' } }]);
   const cancelled = await gw.request('DELETE', `/v1/runs/${long.body.run_id}`, undefined, bearer('alice-secret-token'));
   t.match(cancelled.body, { status: 'cancelled' });
 });

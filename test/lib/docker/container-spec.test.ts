@@ -1,6 +1,6 @@
 import t from 'tap';
 import { buildContainerSpec, type ContainerSpecInput } from '../../../lib/docker/container-spec.js';
-import { runLabels } from '../../../lib/labels.js';
+import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED, LABEL_RUN_ID, runLabels } from '../../../lib/labels.js';
 import type { ResolvedLimits } from '../../../lib/policy.js';
 
 const MIB = 1024 * 1024;
@@ -45,7 +45,7 @@ t.test('every hardened HostConfig field of SECURITY.md is set', async (t) => {
 t.test('container fields: image, labels, env, no TTY, SIGTERM with the configured grace', async (t) => {
   const spec = buildContainerSpec(input({ env: { A: '1', B: 'x=y', EMPTY: '' }, stopGraceSeconds: 7 }));
   t.equal(spec.Image, 'python:3.12-slim');
-  t.strictSame(spec.Labels, { 'io.slipway.managed': 'true', 'io.slipway.instance': 'unit', 'io.slipway.run-id': 'run-1', 'io.slipway.kind': 'payload' });
+  t.strictSame(spec.Labels, { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: 'unit', [LABEL_RUN_ID]: 'run-1', [LABEL_KIND]: 'payload' });
   t.strictSame(spec.Env, ['A=1', 'B=x=y', 'EMPTY=']);
   t.equal(spec.Tty, false);
   t.equal(spec.AttachStdout, true);
