@@ -193,6 +193,14 @@ export class DockerClient {
     });
   }
 
+  /** Engine events matching `filters` as they happen (newline-delimited JSON), until `signal` aborts. */
+  events(filters: Record<string, string[]>, signal: AbortSignal): Promise<NodeJS.ReadableStream> {
+    return this.call('events watch', { filters }, async () => {
+      const stream = await this.engine.getEvents({ filters, abortSignal: signal } as Docker.GetEventsOptions);
+      return stream as unknown as NodeJS.ReadableStream;
+    });
+  }
+
   container(id: string): EngineContainer {
     return this.engine.getContainer(id);
   }

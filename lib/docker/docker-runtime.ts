@@ -3,6 +3,7 @@
  * Each method is one or two engine calls through DockerClient, so the seam adds no
  * round trips: a run is still create, attach, start, wait, inspect, remove.
  */
+import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
@@ -40,7 +41,7 @@ export interface DockerConnection {
 
 export class DockerRuntime implements ContainerRuntime {
   readonly backend = 'docker';
-  readonly capabilities: RuntimeCapabilities = { stdin: true, exec: false, files: true, build: true, oomDetection: true, watchRemoval: false };
+  readonly capabilities: RuntimeCapabilities = { stdin: true, exec: false, files: true, build: true, oomDetection: true, watchRemoval: true };
   readonly builder: DockerBuilder;
   private readonly client: DockerClient;
   private readonly executor: Executor;
@@ -97,7 +98,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async list(labels: LabelSelector, filter: { state?: string | undefined } = {}): Promise<ContainerSummary[]> {
-    return this.listWith({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }, filter);
+    return this.listWith({ label: labelFilter(labels) }, filter);
   }
 
   listAll(filter: { state?: string | undefined } = {}): Promise<ContainerSummary[]> {
@@ -119,7 +120,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async pruneRunStorage(labels: LabelSelector, keepRunIds: Set<string>): Promise<string[]> {
     const removed: string[] = [];
-    for (const volume of await this.client.listVolumes({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) })) {
+    for (const volume of await this.client.listVolumes({ label: labelFilter(labels) })) {
       if (keepRunIds.has(volume.Labels?.[LABEL_RUN_ID] ?? '')) continue;
       removed.push(volume.Name);
       await this.client.removeVolume(volume.Name).catch((err) => this.log.warn({ volume: volume.Name, err: String(err) }, 'volume removal failed'));
@@ -127,8 +128,15 @@ export class DockerRuntime implements ContainerRuntime {
     return removed;
   }
 
-  watchRemoval(): Promise<void> {
-    return Promise.reject(unsupported(this.backend, 'watchRemoval'));
+  async watchRemoval(labels: LabelSelector, onRemoved: (containerId: string) => void, signal: AbortSignal): Promise<void> {
+    const stream = (await this.client.events({ type: ['container'], event: ['destroy'], label: labelFilter(labels) }, signal)) as Readable;
+    createInterface({ input: stream })
+      .on('line', (line) => {
+        const id = parseEventId(line);
+        if (id) onRemoved(id);
+      })
+      // Aborting resets the connection: that is the watch ending, not a failure.
+      .on('error', (err) => signal.aborted || this.log.warn({ err: String(err) }, 'removal watch ended'));
   }
 
   private async listWith(filters: Record<string, string[]>, filter: { state?: string | undefined }): Promise<ContainerSummary[]> {
@@ -142,6 +150,19 @@ export class DockerRuntime implements ContainerRuntime {
       createdAt: new Date(c.Created * 1000),
       labels: c.Labels,
     }));
+  }
+}
+
+function labelFilter(labels: LabelSelector): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
+function parseEventId(line: string): string | undefined {
+  try {
+    const event = JSON.parse(line) as { id?: string; Actor?: { ID?: string } };
+    return event.Actor?.ID ?? event.id;
+  } catch {
+    return undefined;
   }
 }
 

@@ -192,6 +192,10 @@ export interface ContainerRuntime {
    * `labels` and none of `keepRunIds`; answers the names removed.
    */
   pruneRunStorage(labels: LabelSelector, keepRunIds: Set<string>): Promise<string[]>;
-  /** Calls `onRemoved` with the id of each container carrying `labels` that is removed, until `signal` aborts (`capabilities.watchRemoval`). */
+  /**
+   * Calls `onRemoved` with the id of each container carrying `labels` that is removed
+   * (by anyone), until `signal` aborts; resolves once the watch is in place
+   * (`capabilities.watchRemoval`).
+   */
   watchRemoval(labels: LabelSelector, onRemoved: (containerId: string) => void, signal: AbortSignal): Promise<void>;
 }
