@@ -263,6 +263,11 @@ function repoBuildConfig(src: Source): RepoBuildSettings {
       credentials,
       cloneMaxBytes: int(src, 'SLIPWAY_GIT_CLONE_MAX_BYTES', 256 * MIB, 1024),
       cloneDiskMaxBytes: int(src, 'SLIPWAY_GIT_CLONE_DISK_MAX_BYTES', 1024 * MIB, 1024),
+      // A clone does not trust the repository's shape (SECURITY.md): what one object may
+      // inflate to, how many entries a checkout may create, and how many descriptors it holds.
+      cloneObjectMaxBytes: int(src, 'SLIPWAY_GIT_OBJECT_MAX_BYTES', 100 * MIB, 1024),
+      cloneMaxFiles: int(src, 'SLIPWAY_GIT_MAX_FILES', 50_000, 1),
+      cloneMaxOpenFiles: int(src, 'SLIPWAY_GIT_MAX_OPEN_FILES', 16, 1),
       cloneTimeoutSeconds: int(src, 'SLIPWAY_GIT_CLONE_TIMEOUT_SECONDS', 120, 1),
       workDir: resolve(src.SLIPWAY_GIT_WORK_DIR || tmpdir()),
     },
