@@ -6,14 +6,15 @@
  * time, so a small repository that repeats one subtree a thousand times is seen for
  * what it would become. The walk stops at the first entry past a bound.
  *
- * A blob's size needs the blob inflated (the pack inspector already bounded each one);
- * each distinct blob is read once, one at a time, and dropped. The event loop gets a
- * turn every few entries.
+ * A blob's size comes from its pack entry's header (lib/git-pack-sizes.ts); only a
+ * deltified blob is inflated to learn it, once per distinct blob, one at a time. The
+ * event loop gets a turn every few entries.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import git from 'isomorphic-git';
 import { SlipwayError } from './errors.js';
 import { REPO_URL_FIELD } from './git-url-policy.js';
+import { PackedSizes } from './git-pack-sizes.js';
 
 export interface TreeBudget {
   maxFiles: number;
@@ -30,6 +31,15 @@ export interface TreeSource {
 const YIELD_EVERY_ENTRIES = 256;
 
 export async function checkTreeBudget(source: TreeSource, commitSha: string, budget: TreeBudget): Promise<{ files: number; bytes: number }> {
+  const packed = await PackedSizes.open(source.gitdir);
+  try {
+    return await walk(source, packed, commitSha, budget);
+  } finally {
+    await packed.close();
+  }
+}
+
+async function walk(source: TreeSource, packed: PackedSizes, commitSha: string, budget: TreeBudget): Promise<{ files: number; bytes: number }> {
   const sizes = new Map<string, number>();
   const trees = [commitSha];
   let files = 0;
@@ -43,7 +53,7 @@ export async function checkTreeBudget(source: TreeSource, commitSha: string, bud
       if (entry.type !== 'blob') continue;
       let size = sizes.get(entry.oid);
       if (size === undefined) {
-        size = (await git.readBlob({ ...source, oid: entry.oid })).blob.length;
+        size = (await packed.size(entry.oid)) ?? (await git.readBlob({ ...source, oid: entry.oid })).blob.length;
         sizes.set(entry.oid, size);
       }
       bytes += size;
