@@ -204,10 +204,11 @@ async function clone(settings: CloneSettings, repo: RepoUrl, ref: string | undef
     }
     const commitSha = await guard({ field: 'ref', ref }, () => peelToCommit(fs, gitdir, oid, ref));
     const tree = await guard({ field: REPO_URL_FIELD }, () => checkTreeBudget({ fs, gitdir, cache }, commitSha, { maxFiles: settings.cloneMaxFiles, maxBytes: settings.cloneDiskMaxBytes }));
-    // nonBlocking: files are written in batches of the handle bound, not all at once.
-    await guard({ field: REPO_URL_FIELD }, () =>
-      git.checkout({ fs, cache, dir, gitdir, ref: commitSha, force: true, noUpdateHead: true, nonBlocking: true, batchSize: settings.cloneMaxOpenFiles }),
-    );
+    // nonBlocking: files are written in batches, not all at once. Each file of a batch is
+    // inflated whole before it is written, so a batch holds at most about two of the
+    // largest objects allowed: many small files go 16 at a time, big ones one or two.
+    const batchSize = Math.max(1, Math.min(settings.cloneMaxOpenFiles, Math.floor((2 * settings.cloneObjectMaxBytes) / Math.max(tree.largest, 1))));
+    await guard({ field: REPO_URL_FIELD }, () => git.checkout({ fs, cache, dir, gitdir, ref: commitSha, force: true, noUpdateHead: true, nonBlocking: true, batchSize }));
     options.onLine?.(`Checked out ${commitSha} (${plan.kind === 'ref' ? plan.ref : 'commit'}), ${http.received} bytes received, ${tree.files} entries, ${tree.bytes} bytes`);
     return { dir, commitSha, resolvedRef: plan.kind === 'ref' ? plan.ref : commitSha, repo, bytesReceived: http.received };
   } finally {

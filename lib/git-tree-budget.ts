@@ -30,7 +30,14 @@ export interface TreeSource {
 
 const YIELD_EVERY_ENTRIES = 256;
 
-export async function checkTreeBudget(source: TreeSource, commitSha: string, budget: TreeBudget): Promise<{ files: number; bytes: number }> {
+export interface TreeCount {
+  files: number;
+  bytes: number;
+  /** The largest file: how many the checkout may hold in memory at once depends on it. */
+  largest: number;
+}
+
+export async function checkTreeBudget(source: TreeSource, commitSha: string, budget: TreeBudget): Promise<TreeCount> {
   const packed = await PackedSizes.open(source.gitdir);
   try {
     return await walk(source, packed, commitSha, budget);
@@ -39,11 +46,12 @@ export async function checkTreeBudget(source: TreeSource, commitSha: string, bud
   }
 }
 
-async function walk(source: TreeSource, packed: PackedSizes, commitSha: string, budget: TreeBudget): Promise<{ files: number; bytes: number }> {
+async function walk(source: TreeSource, packed: PackedSizes, commitSha: string, budget: TreeBudget): Promise<TreeCount> {
   const sizes = new Map<string, number>();
   const trees = [commitSha];
   let files = 0;
   let bytes = 0;
+  let largest = 0;
   while (trees.length > 0) {
     const { tree } = await git.readTree({ ...source, oid: trees.pop()! });
     for (const entry of tree) {
@@ -57,10 +65,11 @@ async function walk(source: TreeSource, packed: PackedSizes, commitSha: string, 
         sizes.set(entry.oid, size);
       }
       bytes += size;
+      largest = Math.max(largest, size);
       if (bytes > budget.maxBytes) throw tooLarge(`its files hold more than ${budget.maxBytes} bytes (SLIPWAY_GIT_CLONE_DISK_MAX_BYTES)`);
     }
   }
-  return { files, bytes };
+  return { files, bytes, largest };
 }
 
 function tooLarge(what: string): SlipwayError {
