@@ -62,15 +62,21 @@ export class CloneFs {
     await this.acquire();
     try {
       if (this.failure) throw this.failure;
-      this.count(name, args);
-      return await call();
+      const creates = this.count(name, args);
+      try {
+        return await call();
+      } catch (err) {
+        // A creation that failed (EEXIST from isomorphic-git's mkdir -p, say) made nothing.
+        if (creates) this.filesCreated--;
+        throw err;
+      }
     } finally {
       this.release();
     }
   }
 
-  /** Counts a write or a creation before it happens; throws past a bound. */
-  private count(name: Call, args: unknown[]): void {
+  /** Counts a write or a creation before it happens (true for a creation); throws past a bound. */
+  private count(name: Call, args: unknown[]): boolean {
     if (name === 'writeFile') {
       const data = args[1];
       this.bytesWritten += typeof data === 'string' ? Buffer.byteLength(data) : ArrayBuffer.isView(data) ? data.byteLength : 0;
@@ -79,9 +85,11 @@ export class CloneFs {
       }
     }
     if ((name === 'writeFile' || name === 'mkdir' || name === 'symlink') && this.inTree(String(name === 'symlink' ? args[1] : args[0]))) {
+      if (this.filesCreated >= this.bounds.maxFiles) this.refuse(`more than ${this.bounds.maxFiles} files and directories (SLIPWAY_GIT_MAX_FILES)`);
       this.filesCreated++;
-      if (this.filesCreated > this.bounds.maxFiles) this.refuse(`more than ${this.bounds.maxFiles} files and directories (SLIPWAY_GIT_MAX_FILES)`);
+      return true;
     }
+    return false;
   }
 
   private inTree(path: string): boolean {

@@ -62,3 +62,13 @@ t.test('isomorphic-git can use it: a call without arguments still returns a prom
   t.ok(probe instanceof Promise);
   await probe.catch(() => undefined);
 });
+
+t.test('a creation that fails (a directory that exists) does not count toward the file bound', async (t) => {
+  const { tree } = await tempDirs(t);
+  const fs = new CloneFs({ maxBytes: 1 << 20, maxFiles: 2, maxOpen: 4, treeDir: tree });
+  await fs.promises.mkdir(join(tree, 'dir'));
+  await t.rejects(fs.promises.mkdir(join(tree, 'dir')), { code: 'EEXIST' });
+  t.equal(fs.filesCreated, 1);
+  await fs.promises.writeFile(join(tree, 'dir', 'file'), 'x');
+  t.equal(fs.failure, undefined, 'the second entry is still within the bound');
+});
