@@ -13,15 +13,28 @@
  *   the server refuses, and for abbreviated SHAs, the whole default branch (still
  *   under the byte and time limits) and the commit is looked up in it.
  * Submodules are never fetched (isomorphic-git does not support them; gitlinks stay empty).
+ *
+ * A repository's shape is not trusted (SECURITY.md): what the pack inflates to is bounded
+ * while it arrives (lib/git-pack-inspector.ts, through the HTTP client), the files and
+ * bytes a checkout would write are counted from the trees before anything is written
+ * (lib/git-tree-budget.ts), and the writes themselves go through a bounded fs
+ * (lib/git-clone-fs.ts) that also caps the descriptors held at once.
+ *
+ * Why in the gateway's process and not a worker: every step either streams with turns
+ * of the event loop (the inspector, the tree walk, isomorphic-git's batched checkout) or
+ * is bounded per object (isomorphic-git inflates one object whole, at most
+ * SLIPWAY_GIT_OBJECT_MAX_BYTES); a worker's resourceLimits bound its JS heap, not the
+ * Buffers isomorphic-git inflates into, so it would not have been the memory bound.
  */
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import git, { type ServerRef } from 'isomorphic-git';
 import { invalidInput, SlipwayError } from './errors.js';
 import { GitHttpClient } from './git-http-client.js';
 import { checkRepoUrl, REPO_URL_FIELD, type RepoUrl, type Resolver } from './git-url-policy.js';
 import { mapGitError } from './git-errors.js';
+import { CloneFs } from './git-clone-fs.js';
+import { checkTreeBudget } from './git-tree-budget.js';
 
 /** Every clone directory's name starts so: sweepStaleClones finds what a crash left. */
 export const CLONE_PREFIX = 'slipway-clone-';
@@ -40,8 +53,14 @@ export interface CloneSettings {
   credentials: Record<string, GitCredential>;
   /** Bytes the remote may send (pack and ref advertisements). */
   cloneMaxBytes: number;
-  /** Bytes the clone may write to disk (pack, index, working tree): a small pack can inflate. */
+  /** Bytes the clone may write to disk (pack, index, working tree), and its objects may inflate to. */
   cloneDiskMaxBytes: number;
+  /** Bytes one object (file, tree, delta result) may inflate to. */
+  cloneObjectMaxBytes: number;
+  /** Files, directories and links a checkout may create. */
+  cloneMaxFiles: number;
+  /** File descriptors one clone may hold open at once. */
+  cloneMaxOpenFiles: number;
   cloneTimeoutSeconds: number;
   /** Parent of the temporary clone directories. */
   workDir: string;
@@ -70,7 +89,6 @@ export interface CloneOptions {
 }
 
 const SHA_PATTERN = /^[0-9a-f]{7,40}$/;
-type LimitedFs = { promises: typeof fsp };
 
 /** Clones, calls `fn` with the checkout, and removes the temporary directory whatever happens. */
 export async function withClone<T>(settings: CloneSettings, request: CloneRequest, options: CloneOptions, fn: (checkout: Checkout) => Promise<T>): Promise<T> {
@@ -116,27 +134,43 @@ async function checkRequest(settings: CloneSettings, request: CloneRequest, opti
 function openRemote(settings: CloneSettings, repo: RepoUrl, options: CloneOptions) {
   const timeout = AbortSignal.timeout(settings.cloneTimeoutSeconds * 1000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  const http = new GitHttpClient({ policy: { allowedHosts: settings.allowedHosts }, signal, maxBytes: settings.cloneMaxBytes });
+  const http = new GitHttpClient({
+    policy: { allowedHosts: settings.allowedHosts },
+    signal,
+    maxBytes: settings.cloneMaxBytes,
+    pack: { objectMaxBytes: settings.cloneObjectMaxBytes, totalMaxBytes: settings.cloneDiskMaxBytes },
+  });
   const url = repo.url.href.replace(/\/+$/, '');
   const credential = credentialFor(repo, settings.credentials);
   const common = { http, url, onAuth: () => credential ?? { cancel: true }, onAuthFailure: () => ({ cancel: true }) };
+  // A bound the fs enforced wins over whatever isomorphic-git made of it (it may read
+  // through a catch-all that calls any failure "not found").
+  let fsFailure: () => SlipwayError | undefined = () => undefined;
   const guard = async <R>(what: { field: string; ref?: string | undefined }, step: () => Promise<R>): Promise<R> => {
     try {
       const result = await step();
       signal.throwIfAborted();
+      const failure = fsFailure();
+      if (failure) throw failure;
       return result;
     } catch (err) {
-      throw mapGitError(err, { ...what, client: http, timeout, caller: options.signal, timeoutSeconds: settings.cloneTimeoutSeconds });
+      throw fsFailure() ?? mapGitError(err, { ...what, client: http, timeout, caller: options.signal, timeoutSeconds: settings.cloneTimeoutSeconds });
     }
   };
-  return { http, url, common, guard };
+  const watch = (fs: CloneFs) => {
+    fsFailure = () => (options.signal?.aborted ? undefined : fs.failure);
+  };
+  return { http, url, common, guard, watch };
 }
 
 async function clone(settings: CloneSettings, repo: RepoUrl, ref: string | undefined, root: string, options: CloneOptions): Promise<Checkout> {
-  const { http, url, common, guard } = openRemote(settings, repo, options);
-  const fs = diskLimitedFs(settings.cloneDiskMaxBytes);
+  const { http, url, common, guard, watch } = openRemote(settings, repo, options);
   const dir = join(root, 'tree');
   const gitdir = join(root, 'git');
+  const fs = new CloneFs({ maxBytes: settings.cloneDiskMaxBytes, maxFiles: settings.cloneMaxFiles, maxOpen: settings.cloneMaxOpenFiles, treeDir: dir });
+  watch(fs);
+  // One cache for every step: without it isomorphic-git re-reads the pack per object.
+  const cache = {};
   try {
     options.onLine?.(`Cloning ${repo.url.href}${ref ? ` at ${ref}` : ''}`);
     const refs = await guard({ field: REPO_URL_FIELD }, () => git.listServerRefs({ ...common, protocolVersion: 1, symrefs: true, peelTags: true }));
@@ -147,7 +181,7 @@ async function clone(settings: CloneSettings, repo: RepoUrl, ref: string | undef
       await git.addRemote({ fs, gitdir, remote: 'origin', url });
     });
     const fetchOne = (wanted: string, depth?: number) =>
-      guard({ field: 'ref', ref: wanted }, () => git.fetch({ ...common, fs, dir, gitdir, ref: wanted, singleBranch: true, tags: false, ...(depth ? { depth } : {}) }));
+      guard({ field: 'ref', ref: wanted }, () => git.fetch({ ...common, fs, cache, dir, gitdir, ref: wanted, singleBranch: true, tags: false, ...(depth ? { depth } : {}) }));
 
     let oid: string;
     if (plan.kind === 'ref') {
@@ -169,8 +203,13 @@ async function clone(settings: CloneSettings, repo: RepoUrl, ref: string | undef
       oid = fetched;
     }
     const commitSha = await guard({ field: 'ref', ref }, () => peelToCommit(fs, gitdir, oid, ref));
-    await guard({ field: REPO_URL_FIELD }, () => git.checkout({ fs, dir, gitdir, ref: commitSha, force: true, noUpdateHead: true }));
-    options.onLine?.(`Checked out ${commitSha} (${plan.kind === 'ref' ? plan.ref : 'commit'}), ${http.received} bytes received`);
+    const tree = await guard({ field: REPO_URL_FIELD }, () => checkTreeBudget({ fs, gitdir, cache }, commitSha, { maxFiles: settings.cloneMaxFiles, maxBytes: settings.cloneDiskMaxBytes }));
+    // nonBlocking: files are written in batches, not all at once. Each file of a batch is
+    // inflated whole before it is written, so a batch holds at most about two of the
+    // largest objects allowed: many small files go 16 at a time, big ones one or two.
+    const batchSize = Math.max(1, Math.min(settings.cloneMaxOpenFiles, Math.floor((2 * settings.cloneObjectMaxBytes) / Math.max(tree.largest, 1))));
+    await guard({ field: REPO_URL_FIELD }, () => git.checkout({ fs, cache, dir, gitdir, ref: commitSha, force: true, noUpdateHead: true, nonBlocking: true, batchSize }));
+    options.onLine?.(`Checked out ${commitSha} (${plan.kind === 'ref' ? plan.ref : 'commit'}), ${http.received} bytes received, ${tree.files} entries, ${tree.bytes} bytes`);
     return { dir, commitSha, resolvedRef: plan.kind === 'ref' ? plan.ref : commitSha, repo, bytesReceived: http.received };
   } finally {
     http.close();
@@ -228,14 +267,14 @@ function refusedWant(err: unknown): null {
   throw err;
 }
 
-async function hasObject(fs: LimitedFs, gitdir: string, oid: string): Promise<boolean> {
+async function hasObject(fs: CloneFs, gitdir: string, oid: string): Promise<boolean> {
   return git.readObject({ fs, gitdir, oid, format: 'deflated' }).then(
     () => true,
     () => false,
   );
 }
 
-async function peelToCommit(fs: LimitedFs, gitdir: string, oid: string, ref: string | undefined): Promise<string> {
+async function peelToCommit(fs: CloneFs, gitdir: string, oid: string, ref: string | undefined): Promise<string> {
   for (let depth = 0; depth < 10; depth++) {
     const { type, object } = await git.readObject({ fs, gitdir, oid, format: 'parsed' });
     if (type === 'commit') return oid;
@@ -251,20 +290,6 @@ function credentialFor(repo: RepoUrl, credentials: Record<string, GitCredential>
   // GitHub and GitLab accept any user name with a token as the password.
   if (found.token !== undefined) return { username: found.username ?? 'x-access-token', password: found.token };
   return { username: found.username ?? '', password: found.password ?? '' };
-}
-
-/** node:fs for isomorphic-git, with writes counted: past `limit` bytes the write fails. */
-function diskLimitedFs(limit: number): LimitedFs {
-  let written = 0;
-  const writeFile: typeof fsp.writeFile = async (path, data, options) => {
-    written += typeof data === 'string' ? Buffer.byteLength(data) : ArrayBuffer.isView(data) ? data.byteLength : 0;
-    if (written > limit) {
-      const mib = (limit / 1024 / 1024).toFixed(1);
-      throw new SlipwayError('SLIPWAY_ERR_REPO_TOO_LARGE', `the checkout passed the server's limit of ${mib} MiB on disk`, { field: REPO_URL_FIELD });
-    }
-    return fsp.writeFile(path, data, options);
-  };
-  return { promises: { ...fsp, writeFile } };
 }
 
 /**

@@ -10,7 +10,9 @@
  * - redirects are followed here, one hop at a time, each target checked by the same
  *   rules as the original URL, and Authorization is dropped when the origin changes;
  * - response bytes are counted for the whole clone and the transfer is cut past the
- *   limit; the AbortSignal (caller cancel or clone timeout) tears down the socket.
+ *   limit; the AbortSignal (caller cancel or clone timeout) tears down the socket;
+ * - the pack in an upload-pack answer goes through lib/git-pack-inspector.ts on its way
+ *   to isomorphic-git, which cuts the transfer at the first object past a size bound.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -20,6 +22,8 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { policyDenied, SlipwayError } from './errors.js';
+import { PackInspector, PackRefusal, type PackBounds } from './git-pack-inspector.js';
+import { SidebandPackReader } from './git-sideband.js';
 import { addressRefusal, parseRepoUrl, REPO_URL_FIELD, type GitUrlPolicy, type RepoUrl } from './git-url-policy.js';
 
 export interface GitHttpClientOptions {
@@ -28,6 +32,8 @@ export interface GitHttpClientOptions {
   signal: AbortSignal;
   /** Response bytes (after content decoding) allowed over the client's life. */
   maxBytes: number;
+  /** What a fetched pack may inflate to; checked while it streams in. */
+  pack: PackBounds;
   maxRedirects?: number;
 }
 
@@ -147,8 +153,13 @@ export class GitHttpClient implements HttpClient {
     if (encoding === 'gzip' || encoding === 'x-gzip') stream = res.pipe(createGunzip());
     else if (encoding === 'deflate') stream = res.pipe(createInflate());
     if (stream !== res) res.once('error', (err) => stream.destroy(err));
-    const counted = stream.pipe(this.counter());
+    let counted = stream.pipe(this.counter());
     stream.once('error', (err) => counted.destroy(this.failure ?? err));
+    if (method === 'POST' && url.pathname.endsWith('/git-upload-pack')) {
+      const source = counted;
+      counted = source.pipe(this.packGuard());
+      source.once('error', (err) => counted.destroy(this.failure ?? err));
+    }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     return {
@@ -174,10 +185,34 @@ export class GitHttpClient implements HttpClient {
     });
   }
 
+  /** Passes the answer through once the pack bytes it carries are inspected. */
+  private packGuard(): Transform {
+    const reader = new SidebandPackReader();
+    const inspector = new PackInspector(this.options.pack);
+    return new Transform({
+      transform: (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) => {
+        const inspect = async () => {
+          for (const bytes of reader.push(chunk)) await inspector.write(bytes);
+        };
+        inspect().then(
+          () => done(null, chunk),
+          (err: unknown) => done(this.fail(packError(err))),
+        );
+      },
+    });
+  }
+
   private fail(err: SlipwayError): SlipwayError {
     this.failure ??= err;
     return err;
   }
+}
+
+function packError(err: unknown): SlipwayError {
+  if (err instanceof PackRefusal && err.kind === 'too-large') {
+    return new SlipwayError('SLIPWAY_ERR_REPO_TOO_LARGE', `repository too large: ${err.message}`, { field: REPO_URL_FIELD });
+  }
+  return new SlipwayError('SLIPWAY_ERR_GIT_REMOTE', `the git server sent a broken pack: ${(err as Error).message}`, { field: REPO_URL_FIELD });
 }
 
 async function collect(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Buffer[]> {

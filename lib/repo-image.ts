@@ -20,6 +20,7 @@ import type { Resolver } from './git-url-policy.js';
 import { buildImage, BoundedLines, type BuildLimits } from './image-build.js';
 import { buildLabels } from './labels.js';
 import type { RunEvent } from './run-events.js';
+import { SlipwayError } from './errors.js';
 
 export interface RepoBuildSettings {
   git: CloneSettings;
@@ -103,7 +104,7 @@ export async function prepareRepoImage(deps: RepoImageDeps, input: RepoImageInpu
     if (hit) return { ...hit, commit_sha: remote.commitSha, build_time: seconds(), build_log: buildLog.text() };
   }
 
-  return withClone(deps.settings.git, request, cloneOptions, async (checkout) => {
+  const cloned = withClone(deps.settings.git, request, cloneOptions, async (checkout) => {
     const build = describe(checkout.commitSha);
     const hit = await cached(deps, build, onLine); // an abbreviated SHA only resolves here
     if (hit) return { ...hit, commit_sha: checkout.commitSha, build_time: seconds(), build_log: buildLog.text() };
@@ -120,6 +121,11 @@ export async function prepareRepoImage(deps: RepoImageDeps, input: RepoImageInpu
     if (!outcome.ok) return { ...common, image_id: null, build_failed: { reason: outcome.reason, message: outcome.message, log: outcome.stepLog } };
     deps.log.info({ tag: build.tag, image: outcome.imageId, commit: checkout.commitSha, seconds: common.build_time }, 'repository image built');
     return { ...common, image_id: outcome.imageId };
+  });
+  return cloned.catch((err: unknown) => {
+    // A repository refused for its size is logged once, one line, no stack: the run records the rest.
+    if (err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_REPO_TOO_LARGE') deps.log.warn({ repo: input.repo_url, code: err.code }, err.message);
+    throw err;
   });
 }
 

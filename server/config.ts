@@ -254,6 +254,13 @@ export function isLoopback(host: string): boolean {
  * credentials, and the limits of a clone and of a build. Builds get no network unless
  * SLIPWAY_BUILD_NETWORK allows it (then most `RUN apt-get` / `pip install` steps work).
  */
+/** Below 2 GiB: isomorphic-git reads object sizes as 32-bit numbers, and the pack inspector's bound must mean the same to it. */
+function objectMaxBytes(src: Source): number {
+  const value = int(src, 'SLIPWAY_GIT_OBJECT_MAX_BYTES', 100 * MIB, 1024);
+  if (value >= 2 ** 31) throw new Error(`SLIPWAY_GIT_OBJECT_MAX_BYTES must be below 2 GiB (2147483648), got "${value}"`);
+  return value;
+}
+
 function repoBuildConfig(src: Source): RepoBuildSettings {
   const credentials = json<Record<string, GitCredential>>(src, 'SLIPWAY_GIT_CREDENTIALS', {});
   for (const [host, c] of Object.entries(credentials)) {
@@ -268,6 +275,11 @@ function repoBuildConfig(src: Source): RepoBuildSettings {
       credentials,
       cloneMaxBytes: int(src, 'SLIPWAY_GIT_CLONE_MAX_BYTES', 256 * MIB, 1024),
       cloneDiskMaxBytes: int(src, 'SLIPWAY_GIT_CLONE_DISK_MAX_BYTES', 1024 * MIB, 1024),
+      // A clone does not trust the repository's shape (SECURITY.md): what one object may
+      // inflate to, how many entries a checkout may create, and how many descriptors it holds.
+      cloneObjectMaxBytes: objectMaxBytes(src),
+      cloneMaxFiles: int(src, 'SLIPWAY_GIT_MAX_FILES', 50_000, 1),
+      cloneMaxOpenFiles: int(src, 'SLIPWAY_GIT_MAX_OPEN_FILES', 16, 1),
       cloneTimeoutSeconds: int(src, 'SLIPWAY_GIT_CLONE_TIMEOUT_SECONDS', 120, 1),
       workDir: resolve(src.SLIPWAY_GIT_WORK_DIR || tmpdir()),
     },

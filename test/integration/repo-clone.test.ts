@@ -126,7 +126,7 @@ test('a name that resolves to loopback at connect time is refused there (DNS reb
 test('limits: bytes received, bytes on disk, time', async (t) => {
   await t.rejects(clone(fx.url('big.git')), { code: 'SLIPWAY_ERR_REPO_TOO_LARGE', statusCode: 413, field: 'repo_url', message: /transfer/ }, 'a 3 MiB repository against a 1 MiB limit');
   t.match(await clone(fx.url('big.git'), undefined, { cloneMaxBytes: 8 * 1024 * 1024 }), { version: null }, 'under a larger limit it clones');
-  await t.rejects(clone(fx.url('app.git'), undefined, { cloneDiskMaxBytes: 2048 }), { code: 'SLIPWAY_ERR_REPO_TOO_LARGE', message: /on disk/ });
+  await t.rejects(clone(fx.url('app.git'), undefined, { cloneDiskMaxBytes: 2048 }), { code: 'SLIPWAY_ERR_REPO_TOO_LARGE', message: /SLIPWAY_GIT_CLONE_DISK_MAX_BYTES/ });
   await t.rejects(clone(`${fx.server.url}/stall/app.git`, undefined, { cloneTimeoutSeconds: 1 }), { code: 'SLIPWAY_ERR_GIT_TIMEOUT', statusCode: 504, field: 'repo_url' });
 });
 

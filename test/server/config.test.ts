@@ -33,6 +33,7 @@ t.test('defaults: loopback, the local socket, hardened limits, no network', asyn
   t.strictSame(c.mcp.allowedOrigins, ['http://localhost', 'https://localhost', 'http://127.0.0.1', 'https://127.0.0.1', 'http://[::1]', 'https://[::1]']);
   t.strictSame(c.repoBuild.git.allowedHosts, []);
   t.equal(c.repoBuild.build.network, false);
+  t.match(c.repoBuild.git, { cloneObjectMaxBytes: 100 * MIB, cloneMaxFiles: 50_000, cloneMaxOpenFiles: 16 });
   t.ok(Object.isFrozen(c));
 });
 
@@ -109,6 +110,7 @@ t.test('bad values stop start-up naming the variable and the value', async (t) =
     [{ SLIPWAY_GIT_CREDENTIALS: '{"git.example.com":{"token":7}}' }, /^SLIPWAY_GIT_CREDENTIALS\["git\.example\.com"\]/],
   ];
   for (const [env, message] of cases) t.throws(() => loadConfig(env), { message }, JSON.stringify(env));
+  t.throws(() => loadConfig({ SLIPWAY_GIT_OBJECT_MAX_BYTES: String(2 ** 31) }), { message: /^SLIPWAY_GIT_OBJECT_MAX_BYTES must be below 2 GiB/ }, 'an object bound isomorphic-git would read as negative');
 });
 
 t.test('network modes: none and bridge only, never host or container:*', async (t) => {
