@@ -13,12 +13,15 @@
 import type { Logger } from 'pino';
 import type { DockerClient } from './docker-client.js';
 import { prepareBuildContext, cleanRelativePath } from './build-context.js';
-import { findCachedImage } from './build-image-cache.js';
+import { findCachedImage, pruneCallerBuildCache } from './build-image-cache.js';
+import { assertImageAllowed } from './caller.js';
+import { buildDockerfile, planAndCheck } from './docker/dockerfile-build.js';
+import { SlipwayError } from './errors.js';
 import { buildImageTag, cacheKey, checkBuildArgs, checkTarget, normaliseRepoUrl, type BuildInputs } from './build-inputs.js';
 import { resolveRemoteCommit, withClone, type CloneSettings } from './git-clone.js';
 import type { Resolver } from './git-url-policy.js';
-import { buildImage, BoundedLines, type BuildLimits } from './image-build.js';
-import { buildLabels } from './labels.js';
+import { BoundedLines, type BuildLimits } from './image-build.js';
+import { buildLabels, LABEL_BUILD, runLabels } from './labels.js';
 import type { RunEvent } from './run-events.js';
 
 export interface RepoBuildSettings {
@@ -26,6 +29,8 @@ export interface RepoBuildSettings {
   build: BuildLimits & {
     /** Sum of file sizes in the build context. */
     contextMaxBytes: number;
+    /** Per caller: the sum of the layers of their cached build images (pruneCallerBuildCache). */
+    cacheMaxBytes: number;
     /** Build images older than this are pruned (pruneBuildImages). */
     imageRetentionSeconds: number;
   };
@@ -38,6 +43,22 @@ export interface RepoImageDeps {
   settings: RepoBuildSettings;
   /** DNS for the URL pre-check (tests); connections always use the system resolver. */
   resolve?: Resolver;
+  /** Who builds: the owner label, the image allow-list every FROM and COPY --from must pass, the runtime. */
+  caller?: BuildCaller | undefined;
+  /** The run the build belongs to (labels of its step containers). */
+  runId?: string | undefined;
+  /**
+   * Makes a base image present through the gateway's image path (lib/images.ts, with its
+   * checks and credentials). Without it only images already on the engine can be used:
+   * the daemon never pulls for a build.
+   */
+  ensureImage?: ((ref: string, signal: AbortSignal) => Promise<void>) | undefined;
+}
+
+export interface BuildCaller {
+  owner: string | null;
+  imageAllow: string[];
+  runtime?: string | undefined;
 }
 
 /** The build half of the repo-run input (schemas/repo-run.ts). */
@@ -109,16 +130,36 @@ export async function prepareRepoImage(deps: RepoImageDeps, input: RepoImageInpu
     if (hit) return { ...hit, commit_sha: checkout.commitSha, build_time: seconds(), build_log: buildLog.text() };
 
     const context = await prepareBuildContext(checkout.dir, { contextPath, dockerfilePath, maxBytes: deps.settings.build.contextMaxBytes });
-    onLine(`Sending build context: ${context.entries.length} entries, ${context.totalBytes} bytes`);
-    const outcome = await buildImage(
-      deps.docker,
-      { context: context.pack(), dockerfile: context.dockerfile, tag: build.tag, labels: build.labels, buildArgs, target },
-      deps.settings.build,
-      { signal: options.signal, onLine, log: deps.log, logMaxBytes: BUILD_LOG_MAX_BYTES },
-    );
+    const caller = deps.caller ?? { owner: null, imageAllow: [] };
+    const checkImage = (ref: string) => assertImageAllowed(ref, caller, 'dockerfile_path');
+    const plan = await planAndCheck({ checkImage }, context, buildArgs, target);
+    onLine(`Build context: ${context.files.length} entries, ${context.totalBytes} bytes`);
+    const outcome =
+      plan instanceof Error
+        ? { ok: false as const, reason: 'failed' as const, message: plan.message, stepLog: `ERROR: ${plan.message}`, log: '' }
+        : await buildDockerfile(
+            {
+              docker: deps.docker,
+              log: deps.log,
+              instance: deps.instance,
+              owner: caller.owner,
+              limits: deps.settings.build,
+              runtime: caller.runtime,
+              containerLabels: { ...runLabels(deps.instance, deps.runId ?? `build-${build.key.slice(0, 12)}`, 'repo', caller.owner), [LABEL_BUILD]: 'step' },
+              checkImage,
+              ensureImage: deps.ensureImage ?? ((ref) => presentOnly(deps.docker, ref)),
+            },
+            { context, tag: build.tag, labels: build.labels, buildArgs, target },
+            plan,
+            { signal: options.signal, onLine, logMaxBytes: BUILD_LOG_MAX_BYTES },
+          );
+    if (plan instanceof Error) onLine(`ERROR: ${plan.message}`);
     const common = { image_tag: build.tag, commit_sha: checkout.commitSha, cache_hit: false, build_time: seconds(), build_log: buildLog.text() };
     if (!outcome.ok) return { ...common, image_id: null, build_failed: { reason: outcome.reason, message: outcome.message, log: outcome.stepLog } };
     deps.log.info({ tag: build.tag, image: outcome.imageId, commit: checkout.commitSha, seconds: common.build_time }, 'repository image built');
+    await pruneCallerBuildCache(deps.docker, { instance: deps.instance, owner: caller.owner, maxBytes: deps.settings.build.cacheMaxBytes, keep: outcome.imageId, log: deps.log }).catch((err: unknown) =>
+      deps.log.warn({ owner: caller.owner, err: String(err) }, 'pruning the caller\'s build cache failed'),
+    );
     return { ...common, image_id: outcome.imageId };
   });
 }
@@ -128,4 +169,10 @@ async function cached(deps: RepoImageDeps, build: { tag: string; labels: Record<
   if (!imageId) return null;
   onLine(`Using cached image ${build.tag} (${imageId})`);
   return { image_tag: build.tag, image_id: imageId, cache_hit: true };
+}
+
+/** Without the gateway's image path: an image already on the engine, never a pull. */
+async function presentOnly(docker: DockerClient, ref: string): Promise<void> {
+  if (await docker.inspectImage(ref)) return;
+  throw new SlipwayError('SLIPWAY_ERR_IMAGE_NOT_FOUND', `image ${ref} named by the Dockerfile is not present, and builds do not pull`, { field: 'dockerfile_path' });
 }

@@ -220,7 +220,10 @@ export class Slipway {
       timeoutMs: limits.timeoutMs,
       request: withoutRunControl(input),
       execute: async ({ runId, signal, emit }) => {
-        const built = await prepareRepoImage(deps, input, { signal, onEvent: emit });
+        const buildCaller = { owner: caller.name, imageAllow: caller.policy.imageAllow, runtime: caller.policy.runtime };
+        // A FROM image comes through the gateway's own image path (its pull checks and credentials), never a daemon pull.
+        const ensureImage = (ref: string, stepSignal: AbortSignal) => this.ensureImage(ref, 'missing', emit, stepSignal);
+        const built = await prepareRepoImage({ ...deps, caller: buildCaller, runId, ensureImage }, input, { signal, onEvent: emit });
         const build = repoBuildFields(built);
         if (built.build_failed) return { ...failedBuild(runId, built), ...build };
         const container = this.imageContainer(runId, 'repo', built.image_tag, input, { cmd, entrypoint }, limits, caller);
