@@ -43,6 +43,7 @@ export interface StepContext {
 export type StepRunOutcome = { exitCode: number; layerBytes: number } | { exitCode: null; layerBytes: number; tooLarge: true };
 
 const CPU_NANOS = 1e9;
+const MIN_NANO_CPUS = 10_000_000;
 /** How often a running step's writable layer is measured against the limit. */
 const LAYER_POLL_MS = 1000;
 
@@ -59,7 +60,8 @@ export function buildStepSpec(image: string, config: StepConfig, cmd: string[], 
     labels: ctx.containerLabels,
     limits: {
       memoryBytes: limits.memoryBytes,
-      nanoCpus: Math.max(1, Math.round(limits.cpus * CPU_NANOS)),
+      // 0.01 CPU is the least the engine accepts; a tiny setting must not round to 0 (no limit at all).
+      nanoCpus: Math.max(MIN_NANO_CPUS, Math.round(limits.cpus * CPU_NANOS)),
       pidsLimit: limits.pidsLimit,
       timeoutMs: limits.timeoutSeconds * 1000,
       networkMode: limits.network ? 'bridge' : 'none',

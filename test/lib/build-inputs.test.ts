@@ -86,7 +86,7 @@ t.test('a build step container is as hardened as a run, with a writable root and
     PidsLimit: 64,
     Memory: 268435456,
     MemorySwap: 268435456,
-    NanoCpus: 1,
+    NanoCpus: 10_000_000,
     ReadonlyRootfs: false,
     Init: true,
     Binds: [],
