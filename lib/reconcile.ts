@@ -4,12 +4,14 @@
  * - a run whose container still exists is followed to its end (an exited one ends at
  *   once), with its exit code, output and final status recorded;
  * - a run whose container vanished ends `error`, saying so;
- * - a container or volume of this instance that no unfinished run owns is removed.
+ * - a container or volume of this instance that no unfinished run owns is removed, and
+ *   so is every build step container (a build interrupted by the restart cannot resume;
+ *   the step images it committed are labelled cache, pruned by retention and budget).
  */
 import type { Logger } from 'pino';
 import type { DockerClient } from './docker-client.js';
 import type { Executor } from './executor.js';
-import { LABEL_RUN_ID, ownedFilter } from './labels.js';
+import { LABEL_BUILD, LABEL_RUN_ID, ownedFilter } from './labels.js';
 import type { RunLogs } from './run-log.js';
 import type { RunManager } from './runs.js';
 import type { RunStore } from './run-store.js';
@@ -36,7 +38,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const { docker, store, logs, runs, executor, instance, log } = deps;
   const report: ReconcileReport = { followed: [], vanished: [], removedContainers: [], removedVolumes: [] };
   const containers = await docker.listContainers(ownedFilter(instance));
-  const byRun = new Map(containers.map((c) => [c.Labels[LABEL_RUN_ID] ?? '', c]));
+  // A build step's container is never followed: a build cannot resume, so it is removed below.
+  const byRun = new Map(containers.filter((c) => !c.Labels[LABEL_BUILD]).map((c) => [c.Labels[LABEL_RUN_ID] ?? '', c]));
   const unfinished = store.unfinished();
   const kept = new Set<string>();
 
