@@ -29,7 +29,7 @@ const secretUrl = `http://127.0.0.1:${(secretServer.address() as AddressInfo).po
 
 const TOKEN = 'build-attacks-token-0123456789';
 const tokensFile = await writeTokensFile([
-  { name: 'busybox-only', token: TOKEN, scopes: ['run', 'build', 'read'], policy: { image_allow: ['slipway-test/busybox:*'] } },
+  { name: 'busybox-only', token: TOKEN, scopes: ['run', 'build', 'read'], policy: { image_allow: ['slipway-test/busybox:*', 'slipway-test/onbuild-*'] } },
 ]);
 const gateways: Gateway[] = [];
 /** A gateway for these tests: the fixture's git server allowed, tokens in use, settings as given. */
@@ -68,7 +68,8 @@ const build = (gw: Gateway, repoUrl: string, extra: Record<string, unknown> = {}
 /** The normal request after an attack: a small build runs and answers. */
 const NORMAL = `FROM ${BUSYBOX_IMAGE}\nRUN echo built > /ok.txt\nCMD ["cat", "/ok.txt"]\n`;
 let normalRepo: string | undefined;
-async function normalBuildServed(t: { match(found: unknown, wanted: unknown, message?: string): boolean }, gw: Gateway): Promise<void> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function normalBuildServed(t: { match: (...args: any[]) => boolean }, gw: Gateway): Promise<void> {
   normalRepo ??= await repoWith(NORMAL);
   const res = await build(gw, normalRepo);
   t.match(res, { status: 200, body: { status: 'succeeded', stdout: 'built\n' } }, 'a normal build is still served');
@@ -124,8 +125,8 @@ t.test('a RUN step is as confined as a run: no capabilities, no privilege gain, 
     'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status',
     'echo pids.max=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)',
     'echo memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)',
-    // Try for 100 processes; the pids limit lets only some start.
-    'for i in $(seq 1 100); do sleep 3 2>/dev/null & done 2>/dev/null; echo procs=$(ls /proc | grep -c "^[0-9]"); wait',
+    // Try for 100 processes; the pids limit lets only some start. Counted with a glob: no fork needed.
+    'for i in $(seq 1 100); do sleep 3 2>/dev/null & done 2>/dev/null; set -- /proc/[0-9]*; echo procs=$#; wait; true',
   ].join('; ');
   const res = await build(gw, await repoWith(`FROM ${BUSYBOX_IMAGE}\nRUN ${probe}\n`));
   t.match(res, { status: 200, body: { status: 'succeeded' } });
@@ -156,7 +157,7 @@ t.test('a caller\'s build cache stays under its budget: the oldest images are pr
   t.ok(await docker.getImage(first.body.image_tag).inspect(), 'the first build is cached');
   const second = await build(gw, await repoWith(layer('b')));
   t.match(second.body, { status: 'succeeded' });
-  await t.rejects(docker.getImage(first.body.image_tag).inspect(), { statusCode: 404 }, 'the older build went to make room');
+  await t.rejects(docker.getImage(first.body.image_tag).inspect(), { statusCode: 404, message: /no such image/i }, 'the older build went to make room');
   t.match(await imageLabels(second.body.image_tag), { 'io.slipway.owner': 'busybox-only' }, 'the newer one stays, owned by the caller');
   await normalBuildServed(t, gw);
 });
