@@ -51,3 +51,5 @@ export const LABEL_BUILD = 'io.slipway.build';
 export const LABEL_BUILD_STEP = 'io.slipway.build-step';
 /** On a committed step image: bytes its step wrote, counted against the owner's cache budget. */
 export const LABEL_LAYER_BYTES = 'io.slipway.layer-bytes';
+/** On a final build image: the engine images its build read (JSON list), checked against a caller's allow-list on a cache hit. */
+export const LABEL_BUILD_IMAGES = 'io.slipway.build-images';

@@ -21,7 +21,7 @@ import { buildImageTag, cacheKey, checkBuildArgs, checkTarget, normaliseRepoUrl,
 import { resolveRemoteCommit, withClone, type CloneSettings } from './git-clone.js';
 import type { Resolver } from './git-url-policy.js';
 import { BoundedLines, type BuildLimits } from './image-build.js';
-import { buildLabels, LABEL_BUILD, runLabels } from './labels.js';
+import { buildLabels, LABEL_BUILD, LABEL_BUILD_IMAGES, runLabels } from './labels.js';
 import type { RunEvent } from './run-events.js';
 
 export interface RepoBuildSettings {
@@ -167,6 +167,9 @@ export async function prepareRepoImage(deps: RepoImageDeps, input: RepoImageInpu
 async function cached(deps: RepoImageDeps, build: { tag: string; labels: Record<string, string> }, onLine: (line: string) => void): Promise<Pick<RepoImageResult, 'image_tag' | 'image_id' | 'cache_hit'> | null> {
   const imageId = await findCachedImage(deps.docker, build.tag, build.labels);
   if (!imageId) return null;
+  // Another caller may have built it: the images its build read must pass this caller's allow-list too.
+  const readImages = JSON.parse((await deps.docker.inspectImage(imageId))?.Config?.Labels?.[LABEL_BUILD_IMAGES] ?? '[]') as string[];
+  for (const ref of readImages) assertImageAllowed(ref, deps.caller ?? { imageAllow: [] }, 'dockerfile_path');
   onLine(`Using cached image ${build.tag} (${imageId})`);
   return { image_tag: build.tag, image_id: imageId, cache_hit: true };
 }

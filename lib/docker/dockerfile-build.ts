@@ -24,7 +24,7 @@ import type { DockerClient, EngineContainer } from '../docker-client.js';
 import { DockerfileError, expandWord, expandWords, keyValuePairs, type Instruction } from '../dockerfile.js';
 import { SlipwayError } from '../errors.js';
 import { BoundedLines, type BuildLimits, type ImageBuildOutcome } from '../image-build.js';
-import { LABEL_BUILD, LABEL_BUILD_STEP, LABEL_INSTANCE, LABEL_KIND, LABEL_LAYER_BYTES, LABEL_MANAGED, LABEL_OWNER } from '../labels.js';
+import { LABEL_BUILD, LABEL_BUILD_IMAGES, LABEL_BUILD_STEP, LABEL_INSTANCE, LABEL_KIND, LABEL_LAYER_BYTES, LABEL_MANAGED, LABEL_OWNER } from '../labels.js';
 import { buildStepSpec, createIdle, removeQuietly, runStep, type StepConfig, type StepContext } from './build-steps.js';
 
 export interface DockerfileBuildDeps {
@@ -318,7 +318,7 @@ class StageBuilder {
     const container = await createIdle(this.ctx, state.imageId, state.config);
     try {
       const colon = this.req.tag.lastIndexOf(':');
-      const labels = { ...withoutOurs(state.config.Labels), ...this.req.labels, ...(this.deps.owner ? { [LABEL_OWNER]: this.deps.owner } : {}), [LABEL_LAYER_BYTES]: '0' };
+      const labels = { ...withoutOurs(state.config.Labels), ...this.req.labels, ...(this.deps.owner ? { [LABEL_OWNER]: this.deps.owner } : {}), [LABEL_LAYER_BYTES]: '0', [LABEL_BUILD_IMAGES]: JSON.stringify(this.plan.images.map((i) => i.ref)) };
       return await this.ctx.docker.commit(container, { ...state.config, Labels: labels }, { repo: this.req.tag.slice(0, colon), tag: this.req.tag.slice(colon + 1) });
     } finally {
       await removeQuietly(this.ctx, container);

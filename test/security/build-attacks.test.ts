@@ -28,7 +28,9 @@ await new Promise<void>((resolve) => secretServer.listen(0, '127.0.0.1', resolve
 const secretUrl = `http://127.0.0.1:${(secretServer.address() as AddressInfo).port}/secret`;
 
 const TOKEN = 'build-attacks-token-0123456789';
+const OPEN_TOKEN = 'build-attacks-any-image-0123456789';
 const tokensFile = await writeTokensFile([
+  { name: 'any-image', token: OPEN_TOKEN, scopes: ['run', 'build', 'read'] },
   { name: 'busybox-only', token: TOKEN, scopes: ['run', 'build', 'read'], policy: { image_allow: ['slipway-test/busybox:*', 'slipway-test/onbuild-*'] } },
 ]);
 const gateways: Gateway[] = [];
@@ -116,6 +118,11 @@ t.test('FROM and COPY --from an image outside the caller\'s allow-list: 403, not
   t.match(copy, { status: 403, body: { error: { code: 'SLIPWAY_ERR_POLICY_DENIED', field: 'dockerfile_path' } } });
   const built = await docker.listImages({ filters: { label: [`io.slipway.instance=${gw.instance}`] } });
   t.same(built, [], 'no image was built');
+  // Another caller may build FROM that image; its cached build is not this caller's way round the list.
+  const shared = await repoWith(`FROM ${PYTHON_IMAGE}\nCMD ["echo", "from python"]\n`);
+  const other = await gw.request('POST', '/v1/repos/run', { repo_url: shared }, bearer(OPEN_TOKEN));
+  t.match(other, { status: 200, body: { status: 'succeeded', stdout: 'from python\n' } }, 'a caller allowed any image builds it');
+  t.match(await build(gw, shared), { status: 403, body: { error: { code: 'SLIPWAY_ERR_POLICY_DENIED', field: 'dockerfile_path' } } }, 'the cached image is refused all the same');
   await normalBuildServed(t, gw);
 });
 
