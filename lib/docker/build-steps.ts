@@ -114,7 +114,10 @@ export async function runStep(ctx: StepContext, container: EngineContainer, onLi
       .finally(() => (polling = false));
   }, LAYER_POLL_MS);
   try {
+    // An abort that came before the listener (during attach) must still stop the step.
+    signal.throwIfAborted();
     await docker.start(container);
+    if (signal.aborted) kill();
     const { StatusCode } = await docker.wait(container);
     await piped;
     split.flush();
