@@ -123,6 +123,11 @@ t.test('FROM and COPY --from an image outside the caller\'s allow-list: 403, not
   const other = await gw.request('POST', '/v1/repos/run', { repo_url: shared }, bearer(OPEN_TOKEN));
   t.match(other, { status: 200, body: { status: 'succeeded', stdout: 'from python\n' } }, 'a caller allowed any image builds it');
   t.match(await build(gw, shared), { status: 403, body: { error: { code: 'SLIPWAY_ERR_POLICY_DENIED', field: 'dockerfile_path' } } }, 'the cached image is refused all the same');
+  // What the list allows still works: a copy from an earlier stage and from an allowed image.
+  const stages = await repoWith(
+    `FROM ${BUSYBOX_IMAGE} AS first\nRUN mkdir -p /out && echo staged > /out/s\nFROM ${BUSYBOX_IMAGE}\nCOPY --from=first /out /copied/\nCOPY --from=${BUSYBOX_IMAGE} /bin/busybox /tools/bb\nCMD ["sh", "-c", "cat /copied/s && ls /tools"]\n`,
+  );
+  t.match(await build(gw, stages), { status: 200, body: { status: 'succeeded', stdout: 'staged\nbb\n' } }, 'COPY --from a stage and an allowed image');
   await normalBuildServed(t, gw);
 });
 
