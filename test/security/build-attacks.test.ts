@@ -70,7 +70,6 @@ const build = (gw: Gateway, repoUrl: string, extra: Record<string, unknown> = {}
 /** The normal request after an attack: a small build runs and answers. */
 const NORMAL = `FROM ${BUSYBOX_IMAGE}\nRUN echo built > /ok.txt\nCMD ["cat", "/ok.txt"]\n`;
 let normalRepo: string | undefined;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function normalBuildServed(t: { match: (...args: any[]) => boolean }, gw: Gateway): Promise<void> {
   normalRepo ??= await repoWith(NORMAL);
   const res = await build(gw, normalRepo);
