@@ -33,6 +33,7 @@ t.test('defaults: loopback, the local socket, hardened limits, no network', asyn
   t.strictSame(c.mcp.allowedOrigins, ['http://localhost', 'https://localhost', 'http://127.0.0.1', 'https://127.0.0.1', 'http://[::1]', 'https://[::1]']);
   t.strictSame(c.repoBuild.git.allowedHosts, []);
   t.equal(c.repoBuild.build.network, false);
+  t.match(c.repoBuild.build, { pidsLimit: 256, maxLayerBytes: 1024 * MIB, cacheMaxBytes: 4096 * MIB, imageRetentionSeconds: 86400 }, 'every build step and each caller\'s build cache are bounded by default');
   t.ok(Object.isFrozen(c));
 });
 
