@@ -40,9 +40,13 @@ export interface BuildContext {
   totalBytes: number;
   /** A fresh tar stream of the context; each call reads the files again. */
   pack(): Readable;
+  /** What a COPY sees: the context minus what .dockerignore names, Dockerfile and .dockerignore included. */
+  files: ContextEntry[];
+  /** The Dockerfile's text (resolved inside the context when the context was checked). */
+  readDockerfile(): Promise<string>;
 }
 
-interface Entry {
+export interface ContextEntry {
   path: string;
   abs: string;
   type: 'file' | 'directory' | 'symlink';
@@ -78,7 +82,8 @@ export async function prepareBuildContext(cloneDir: string, req: BuildContextReq
   if (!(await stat(dockerfileAbs)).isFile()) throw invalidInput('dockerfile_path', `dockerfile_path ${dockerfile} is not a file`);
 
   const matcher = await loadDockerignore(context, dockerfile);
-  const entries: Entry[] = [];
+  const entries: ContextEntry[] = [];
+  const hidden = new Set<string>();
   let totalBytes = 0;
   const walk = async (dirAbs: string, dirRel: string): Promise<void> => {
     const names = (await readdir(dirAbs)).sort();
@@ -87,6 +92,7 @@ export async function prepareBuildContext(cloneDir: string, req: BuildContextReq
       const abs = join(dirAbs, name);
       const info = await lstat(abs);
       const ignored = matcher.ignores(rel);
+      if (!ignored && matcher.ignoredByPatterns(rel)) hidden.add(rel);
       if (info.isDirectory()) {
         if (ignored && !matcher.mayReach(rel)) continue;
         if (!ignored) entries.push({ path: rel, abs, type: 'directory', mode: info.mode & 0o7777, size: 0, mtime: info.mtime });
@@ -106,7 +112,14 @@ export async function prepareBuildContext(cloneDir: string, req: BuildContextReq
   };
   await walk(context, '');
   // The Dockerfile may sit behind an in-context symlink; the daemon follows it inside the tar.
-  return { dockerfile, entries: entries.map((e) => e.path), totalBytes, pack: () => packEntries(entries) };
+  return {
+    dockerfile,
+    entries: entries.map((e) => e.path),
+    totalBytes,
+    pack: () => packEntries(entries.map((e) => ({ entry: e, name: e.path }))),
+    files: entries.filter((e) => !hidden.has(e.path)),
+    readDockerfile: () => readFile(dockerfileAbs, 'utf8'),
+  };
 }
 
 /** Resolves `rel` under `base` through symlinks and refuses anything that lands outside. */
@@ -129,6 +142,8 @@ async function resolveInside(base: string, rel: string, field: string, what: str
 
 interface Matcher {
   ignores(path: string): boolean;
+  /** The patterns' own verdict, without the files the CLI always sends. */
+  ignoredByPatterns(path: string): boolean;
   /** Whether an exception pattern could match something below an ignored directory. */
   mayReach(dir: string): boolean;
 }
@@ -152,13 +167,15 @@ export function dockerignoreMatcher(text: string, dockerfile: string): Matcher {
   const always = new Set(['.dockerignore', dockerfile]);
   return {
     ignores: (path) => !always.has(path) && ig.ignores(path),
+    ignoredByPatterns: (path) => ig.ignores(path),
     // moby's walk (pkg/archive): descend into an excluded directory only when an
     // exception pattern starts with that directory's path.
     mayReach: (dir) => [...exceptions, ...always].some((p) => `${p}/`.startsWith(`${dir}/`)),
   };
 }
 
-function packEntries(entries: Entry[]): Readable {
+/** Context entries as a tar, each under the name given (a COPY's destination, relative to /). */
+export function packEntries(entries: { entry: ContextEntry; name: string; uid?: number; gid?: number; mode?: number }[]): Readable {
   const pack = tarStream.pack();
   let closed = false;
   let reading: ReadStream | undefined;
@@ -168,9 +185,9 @@ function packEntries(entries: Entry[]): Readable {
     reading?.destroy();
   });
   (async () => {
-    for (const e of entries) {
+    for (const { entry: e, name, uid, gid, mode } of entries) {
       if (closed) return;
-      const header = { name: e.path, mode: e.mode, mtime: e.mtime, uid: 0, gid: 0 };
+      const header = { name, mode: mode ?? e.mode, mtime: e.mtime, uid: uid ?? 0, gid: gid ?? 0 };
       if (e.type === 'directory') pack.entry({ ...header, type: 'directory' });
       else if (e.type === 'symlink') pack.entry({ ...header, type: 'symlink', linkname: e.linkname! });
       else {

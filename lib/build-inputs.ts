@@ -16,7 +16,7 @@ export const TARGET_PATTERN = '^[A-Za-z][A-Za-z0-9_.-]{0,127}$';
 /** Repository part of every image Slipway builds from a repository. */
 export const BUILD_IMAGE_NAMESPACE = 'slipway-build';
 /** Raise when the build process changes what an image contains, so old tags stop matching. */
-const KEY_VERSION = 'slipway-repo-build/1';
+const KEY_VERSION = 'slipway-repo-build/2';
 
 export interface BuildInputs {
   /** Instance of the gateway: two gateways sharing an engine never share a build tag. */

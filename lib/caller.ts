@@ -37,7 +37,7 @@ function patternToRegExp(pattern: string): RegExp {
 }
 
 /** Refuses (403 naming `field`) an image outside the caller's allow-list. */
-export function assertImageAllowed(image: string, policy: CallerPolicy, field = 'image'): void {
+export function assertImageAllowed(image: string, policy: Pick<CallerPolicy, 'imageAllow'>, field = 'image'): void {
   if (policy.imageAllow.length === 0) return;
   const candidates = [image, withExplicitTag(image)];
   const allowed = policy.imageAllow.some((pattern) => {

@@ -44,3 +44,12 @@ export function buildLabels(instance: string, repo: string, commit: string, cach
     [LABEL_CACHE_KEY]: cacheKey,
   };
 }
+
+/** On everything a build creates: `step` on step containers, `layer` on committed step images. */
+export const LABEL_BUILD = 'io.slipway.build';
+/** On a committed step image: the step's cache key (parent, instruction, config, content). */
+export const LABEL_BUILD_STEP = 'io.slipway.build-step';
+/** On a committed step image: bytes its step wrote, counted against the owner's cache budget. */
+export const LABEL_LAYER_BYTES = 'io.slipway.layer-bytes';
+/** On a final build image: the engine images its build read (JSON list), checked against a caller's allow-list on a cache hit. */
+export const LABEL_BUILD_IMAGES = 'io.slipway.build-images';

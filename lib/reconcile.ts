@@ -4,11 +4,13 @@
  * - a run whose container still exists is followed to its end (an exited one ends at
  *   once), with its exit code, output and final status recorded;
  * - a run whose container vanished ends `error`, saying so;
- * - a container or volume of this instance that no unfinished run owns is removed.
+ * - a container or volume of this instance that no unfinished run owns is removed, and
+ *   so is every build step container (a build interrupted by the restart cannot resume;
+ *   the step images it committed are labelled cache, pruned by retention and budget).
  */
 import type { Logger } from 'pino';
 import type { ActiveRuns } from './active-runs.js';
-import { LABEL_RUN_ID, ownedLabels } from './labels.js';
+import { LABEL_BUILD, LABEL_RUN_ID, ownedLabels } from './labels.js';
 import type { RunLogs } from './run-log.js';
 import type { RunManager } from './runs.js';
 import type { RunStore } from './run-store.js';
@@ -37,7 +39,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const { runtime, store, logs, runs, active, instance, log } = deps;
   const report: ReconcileReport = { followed: [], vanished: [], removedContainers: [], removedVolumes: [] };
   const containers = await runtime.list(ownedLabels(instance));
-  const byRun = new Map(containers.map((c) => [c.labels[LABEL_RUN_ID] ?? '', c]));
+  // A build step's container is never followed: a build cannot resume, so it is removed below.
+  const byRun = new Map(containers.filter((c) => !c.labels[LABEL_BUILD]).map((c) => [c.labels[LABEL_RUN_ID] ?? '', c]));
   const unfinished = store.unfinished();
   const kept = new Set<string>();
 

@@ -2,7 +2,7 @@
  * How a repository build shows in a run's result: the build fields every repo run
  * carries, and the result of a run whose build failed (it never got a container).
  */
-import type { RepoImageResult } from './repo-image.js';
+import type { RepoImageResult } from './repo-build.js';
 import type { RepoBuildResult } from '../schemas/repo-run.js';
 import type { RunResult } from '../schemas/run-result.js';
 

@@ -9,7 +9,7 @@ import { ActiveRuns } from './active-runs.js';
 import { toArgv } from './command-line.js';
 import { invalidInput, policyDenied } from './errors.js';
 import { sweepStaleClones } from './git-clone.js';
-import type { RepoBuildSettings } from './repo-image.js';
+import type { RepoBuildSettings } from './repo-build.js';
 import { failedBuild, repoBuildFields } from './repo-run-result.js';
 import type { RepoRunInput, RepoRunResult } from '../schemas/repo-run.js';
 import { Images, type RegistryAuth } from './images.js';
@@ -218,7 +218,10 @@ export class Slipway {
       timeoutMs: limits.timeoutMs,
       request: withoutRunControl(input),
       execute: async ({ runId, signal, emit }) => {
-        const built = await builder.repoImage(deps, input, { signal, onEvent: emit });
+        const buildCaller = { owner: caller.name, imageAllow: caller.policy.imageAllow, runtime: caller.policy.runtime };
+        // A FROM image comes through the gateway's own image path (its pull checks and credentials), never a daemon pull.
+        const ensureImage = (ref: string, stepSignal: AbortSignal) => this.ensureImage(ref, 'missing', emit, stepSignal);
+        const built = await builder.repoImage({ ...deps, caller: buildCaller, runId, ensureImage }, input, { signal, onEvent: emit });
         const build = repoBuildFields(built);
         if (built.build_failed) return { ...failedBuild(runId, built), ...build };
         const container = this.imageContainer(runId, 'repo', built.image_tag, input, { cmd, entrypoint }, limits, caller);

@@ -12,7 +12,7 @@ import type { LanguagePreset } from '../lib/language-presets.js';
 import type { RegistryAuth } from '../lib/images.js';
 import type { GitCredential } from '../lib/git-clone.js';
 import { loadTokens, type TokenEntry } from './tokens.js';
-import type { RepoBuildSettings } from '../lib/repo-image.js';
+import type { RepoBuildSettings } from '../lib/repo-build.js';
 import { BACKEND_NAMES } from '../lib/runtime/create-runtime.js';
 
 export interface Config {
@@ -44,7 +44,7 @@ export interface Config {
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
   mcp: McpConfig;
-  /** Cloning and building repositories (lib/repo-image.ts). */
+  /** Cloning and building repositories (lib/repo-build.ts; the Docker recipe is lib/docker/repo-image.ts). */
   repoBuild: RepoBuildSettings;
   runs: RunsConfig;
   auth: AuthConfig;
@@ -287,9 +287,13 @@ function repoBuildConfig(src: Source): RepoBuildSettings {
       memoryBytes: int(src, 'SLIPWAY_BUILD_MEMORY_BYTES', 1024 * MIB, 6 * MIB),
       cpus: num(src, 'SLIPWAY_BUILD_CPUS', 1),
       timeoutSeconds: int(src, 'SLIPWAY_BUILD_TIMEOUT_SECONDS', 600, 1),
+      pidsLimit: int(src, 'SLIPWAY_BUILD_PIDS_LIMIT', 256, 8),
       network: bool(src, 'SLIPWAY_BUILD_NETWORK', false),
+      maxLayerBytes: int(src, 'SLIPWAY_BUILD_MAX_LAYER_BYTES', 1024 * MIB, MIB),
       contextMaxBytes: int(src, 'SLIPWAY_BUILD_CONTEXT_MAX_BYTES', 256 * MIB, 1024),
-      imageRetentionSeconds: int(src, 'SLIPWAY_BUILD_IMAGE_RETENTION_SECONDS', 7 * 24 * 3600, 0),
+      // Per caller (owner label): the oldest cached build images go first past it.
+      cacheMaxBytes: int(src, 'SLIPWAY_BUILD_CACHE_MAX_BYTES', 4096 * MIB, MIB),
+      imageRetentionSeconds: int(src, 'SLIPWAY_BUILD_IMAGE_RETENTION_SECONDS', 24 * 3600, 0),
     },
   };
 }

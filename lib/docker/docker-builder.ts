@@ -1,40 +1,22 @@
 /**
- * The Docker backend's build capability: a thin adapter over the repository builder
- * (lib/repo-image.ts, lib/image-build.ts, lib/build-image-cache.ts), which still speaks
- * to dockerode itself while it is being rewritten elsewhere. It gets the engine through
- * `BuildEngine`, a narrow view made only in this folder; when the builder moves in here
- * the view goes.
+ * The Docker backend's build capability: the repository recipe (lib/docker/repo-image.ts,
+ * which interprets the Dockerfile step by step in hardened containers) and the pruning
+ * of its image cache, both on this backend's client.
  */
-import type Docker from 'dockerode';
-import type { Logger } from 'pino';
-import { pruneBuildImages, type PruneOptions, type PruneResult } from '../build-image-cache.js';
-import { prepareRepoImage, type RepoImageDeps, type RepoImageInput, type RepoImageOptions, type RepoImageResult } from '../repo-image.js';
+import { pruneBuildImages } from './build-image-cache.js';
+import { prepareRepoImage } from './repo-image.js';
 import type { ImageBuilder } from '../runtime/container-runtime.js';
-import { DockerClient } from './docker-client.js';
-
-/** What the builder files use of the engine (lib/docker-client.ts re-exports it under its old name). */
-export interface BuildEngine {
-  readonly engine: Docker;
-  inspectImage(ref: string): Promise<Docker.ImageInspectInfo | null>;
-}
-
-export function buildEngine(engine: Docker, client: DockerClient): BuildEngine {
-  return { engine, inspectImage: (ref) => client.inspectImage(ref) };
-}
+import type { PruneOptions, PruneResult, RepoBuildDeps, RepoImageInput, RepoImageOptions, RepoImageResult } from '../repo-build.js';
+import type { DockerClient } from './docker-client.js';
 
 export class DockerBuilder implements ImageBuilder {
-  constructor(private readonly engine: BuildEngine) {}
+  constructor(private readonly client: DockerClient) {}
 
-  repoImage(deps: Omit<RepoImageDeps, 'docker'>, input: RepoImageInput, options?: RepoImageOptions): Promise<RepoImageResult> {
-    return prepareRepoImage({ ...deps, docker: this.engine }, input, options);
+  repoImage(deps: RepoBuildDeps, input: RepoImageInput, options?: RepoImageOptions): Promise<RepoImageResult> {
+    return prepareRepoImage({ ...deps, docker: this.client }, input, options);
   }
 
   prune(options: PruneOptions): Promise<PruneResult> {
-    return pruneBuildImages(this.engine, options);
+    return pruneBuildImages(this.client, options);
   }
-}
-
-/** A view with a client of its own (the repository-build test fixtures drive the builder directly). */
-export function standaloneBuildEngine(engine: Docker, log: Logger): BuildEngine {
-  return buildEngine(engine, new DockerClient(engine, log));
 }

@@ -143,11 +143,11 @@ export class DockerClient {
     });
   }
 
-  async putArchive(container: EngineContainer, tar: Buffer, path: string): Promise<void> {
+  async putArchive(container: EngineContainer, tar: Buffer | NodeJS.ReadableStream, path: string): Promise<void> {
     await this.call('container put-archive', { container: container.id, path }, () => container.putArchive(tar, { path }));
   }
 
-  /** A tar of `path` inside the container. */
+  /** A tar of `path` inside the container (a created one is enough), as a stream. */
   async getArchive(container: EngineContainer, path: string): Promise<NodeJS.ReadableStream> {
     return this.call('container get-archive', { container: container.id, path }, () => container.getArchive({ path }), 'SLIPWAY_ERR_CONTAINER_NOT_FOUND');
   }
@@ -212,5 +212,35 @@ export class DockerClient {
 
   listContainers(filters: Record<string, string[]>): Promise<Docker.ContainerInfo[]> {
     return this.call('container list', { filters }, () => this.engine.listContainers({ all: true, filters }));
+  }
+
+  /** Container inspect with the size of its writable layer (`SizeRw`, bytes). */
+  async writableLayerBytes(container: EngineContainer): Promise<number> {
+    const info = await this.call('container inspect', { container: container.id, size: true }, () => container.inspect({ size: true } as Docker.ContainerInspectOptions));
+    return (info as unknown as { SizeRw?: number }).SizeRw ?? 0;
+  }
+
+  /**
+   * `POST /commit`: the container's filesystem as a new image whose config is `config`
+   * (labels included, so the image is ours from the moment it exists); tagged when `tag` is given.
+   */
+  async commit(container: EngineContainer, config: Record<string, unknown>, tag?: { repo: string; tag: string }): Promise<string> {
+    const query = { container: container.id, pause: false, ...(tag ?? {}) };
+    const result = await this.call('container commit', { container: container.id }, () => container.commit({ _query: query, _body: config }));
+    return (result as { Id: string }).Id;
+  }
+
+  listImages(filters: Record<string, string[]>): Promise<Docker.ImageInfo[]> {
+    return this.call('image list', { filters }, () => this.engine.listImages({ all: true, filters }));
+  }
+
+  /** Removes an image by id or tag without force; 404 is not an error, 409 (in use, has children) is thrown. */
+  async removeImage(name: string): Promise<void> {
+    try {
+      await this.call('image remove', { image: name }, () => this.engine.getImage(name).remove({ noprune: true }), 'SLIPWAY_ERR_IMAGE_NOT_FOUND');
+    } catch (err) {
+      if (err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_IMAGE_NOT_FOUND') return;
+      throw err;
+    }
   }
 }

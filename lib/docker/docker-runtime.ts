@@ -27,7 +27,7 @@ import type {
   RuntimeVersion,
 } from '../runtime/container-runtime.js';
 import type { RunResult } from '../../schemas/run-result.js';
-import { buildEngine, DockerBuilder } from './docker-builder.js';
+import { DockerBuilder } from './docker-builder.js';
 import { DockerClient } from './docker-client.js';
 import { Executor, type ExecutorSettings } from './executor.js';
 
@@ -54,7 +54,7 @@ export class DockerRuntime implements ContainerRuntime {
     const engine = new Docker(connection as Docker.DockerOptions);
     this.client = new DockerClient(engine, log);
     this.executor = new Executor(this.client, settings, log);
-    this.builder = new DockerBuilder(buildEngine(engine, this.client));
+    this.builder = new DockerBuilder(this.client);
   }
 
   async ping(): Promise<void> {

@@ -9,11 +9,10 @@
  */
 import type { Readable } from 'node:stream';
 import type { ActiveRuns } from '../active-runs.js';
-import type { PruneOptions, PruneResult } from '../build-image-cache.js';
+import type { PruneOptions, PruneResult, RepoBuildDeps, RepoImageInput, RepoImageOptions, RepoImageResult } from '../repo-build.js';
 import type { PullProgress, RegistryAuth } from '../images.js';
 import type { PreparedFile } from '../payload-files.js';
 import type { ResolvedLimits } from '../policy.js';
-import type { RepoImageDeps, RepoImageInput, RepoImageOptions, RepoImageResult } from '../repo-image.js';
 import type { RunEvent } from '../run-events.js';
 import type { RunResult } from '../../schemas/run-result.js';
 
@@ -136,11 +135,11 @@ export interface RuntimeVersion {
 
 /**
  * Images built from repositories (optional: `capabilities.build`). The repository
- * recipe (resolve, cache look-up, clone, build) is lib/repo-image.ts; a backend hands it
+ * recipe (resolve, cache look-up, clone, build) is lib/docker/repo-image.ts for Docker; a backend hands it
  * its engine and keeps the build cache pruned.
  */
 export interface ImageBuilder {
-  repoImage(deps: Omit<RepoImageDeps, 'docker'>, input: RepoImageInput, options?: RepoImageOptions): Promise<RepoImageResult>;
+  repoImage(deps: RepoBuildDeps, input: RepoImageInput, options?: RepoImageOptions): Promise<RepoImageResult>;
   prune(options: PruneOptions): Promise<PruneResult>;
 }
 

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { buildImageTag, cacheKey, checkBuildArgs, checkTarget, normaliseRepoUrl, sanitiseRepoName, type BuildInputs } from '../../lib/build-inputs.js';
-import { buildQuery, BoundedLines } from '../../lib/image-build.js';
+import { buildStepSpec } from '../../lib/docker/build-steps.js';
+import { BoundedLines } from '../../lib/image-build.js';
 import { IMAGE_REFERENCE_PATTERN } from '../../schemas/common.js';
 
 const base: BuildInputs = {
@@ -71,13 +72,27 @@ t.test('normaliseRepoUrl drops what does not change the repository', async (t) =
   t.equal(normaliseRepoUrl('https://github.com:443/o/r#frag'), 'https://github.com/o/r');
 });
 
-t.test('the /build query always sets the limits, no network unless allowed, forcerm', async (t) => {
-  const req = { dockerfile: 'Dockerfile', tag: 't:1', labels: { a: 'b' }, buildArgs: { X: '1' } };
-  const q = buildQuery(req, { memoryBytes: 256 * 1024 * 1024, cpus: 0.5, timeoutSeconds: 60, network: false });
-  t.match(q, { networkmode: 'none', memory: 268435456, memswap: 268435456, cpuperiod: 100000, cpuquota: 50000, forcerm: true, rm: true, pull: false, t: 't:1', dockerfile: 'Dockerfile', buildargs: { X: '1' }, labels: { a: 'b' } });
-  t.notOk('target' in q);
-  t.equal(buildQuery({ ...req, target: 'test' }, { memoryBytes: 1, cpus: 2, timeoutSeconds: 1, network: true }).networkmode, 'bridge');
-  t.equal(buildQuery({ ...req, target: 'test' }, { memoryBytes: 1, cpus: 2, timeoutSeconds: 1, network: true }).target, 'test');
+t.test('a build step container is as hardened as a run, with a writable root and no network unless allowed', async (t) => {
+  const config = { Env: ['A=1'], Cmd: null, Entrypoint: ['/entry'], WorkingDir: '/w', User: '1000', Labels: {}, ExposedPorts: {}, Shell: null };
+  const limits = { memoryBytes: 256 * 1024 * 1024, cpus: 0.0000001, pidsLimit: 64, timeoutSeconds: 60, network: false, maxLayerBytes: 1024 };
+  const spec = buildStepSpec('sha256:abc', config, ['/bin/sh', '-c', 'true'], ['X=2'], { limits, containerLabels: { 'io.slipway.build': 'step' } });
+  t.match(spec, { Image: 'sha256:abc', Cmd: ['/bin/sh', '-c', 'true'], Entrypoint: [], Env: ['A=1', 'X=2'], WorkingDir: '/w', User: '1000', Labels: { 'io.slipway.build': 'step' }, NetworkDisabled: true });
+  t.match(spec.HostConfig, {
+    Privileged: false,
+    CapDrop: ['ALL'],
+    CapAdd: [],
+    SecurityOpt: ['no-new-privileges:true'],
+    NetworkMode: 'none',
+    PidsLimit: 64,
+    Memory: 268435456,
+    MemorySwap: 268435456,
+    NanoCpus: 10_000_000,
+    ReadonlyRootfs: false,
+    Init: true,
+    Binds: [],
+  });
+  t.notOk(spec.HostConfig!.Tmpfs, 'what a step writes to /tmp is part of its layer');
+  t.equal(buildStepSpec('i', config, ['x'], [], { limits: { ...limits, network: true }, containerLabels: {} }).HostConfig!.NetworkMode, 'bridge');
 });
 
 t.test('BoundedLines keeps the end and says how much it dropped', async (t) => {

@@ -10,16 +10,10 @@ const ABOVE_THE_SEAM = ['lib', 'routes', 'server', 'schemas'];
 const ENGINE_LIBRARIES = /^(dockerode|docker-modem)(\/|$)/;
 
 /**
- * Files allowed to break the rule for now, each with why. The repository builder is
- * being rewritten on another branch and moves into lib/docker/ after that merge; an
- * entry that no longer needs its exemption fails below, so the list only shrinks.
+ * Files allowed to break the rule for now, each with why (none today); an entry that no
+ * longer needs its exemption fails below, so the list only shrinks.
  */
-const TRANSITIONAL: Record<string, string> = {
-  'lib/build-image-cache.ts': 'the builder moves into lib/docker/ once the builder rewrite is merged',
-  'lib/docker-client.ts': 'the builder\'s old import path, re-exporting lib/docker/docker-builder.ts until the builder moves',
-  'lib/image-build.ts': 'the builder moves into lib/docker/ once the builder rewrite is merged',
-  'lib/repo-image.ts': 'the builder moves into lib/docker/ once the builder rewrite is merged',
-};
+const TRANSITIONAL: Record<string, string> = {};
 /** The one place a backend is named: the factory (and its folder's own files). */
 const MAY_REACH_BACKENDS = new Set(['lib/runtime/create-runtime.ts']);
 

@@ -34,6 +34,7 @@ t.test('defaults: loopback, the local socket, hardened limits, no network', asyn
   t.strictSame(c.repoBuild.git.allowedHosts, []);
   t.equal(c.repoBuild.build.network, false);
   t.match(c.repoBuild.git, { cloneObjectMaxBytes: 100 * MIB, cloneMaxFiles: 50_000, cloneMaxOpenFiles: 16 });
+  t.match(c.repoBuild.build, { pidsLimit: 256, maxLayerBytes: 1024 * MIB, cacheMaxBytes: 4096 * MIB, imageRetentionSeconds: 86400 }, 'every build step and each caller\'s build cache are bounded by default');
   t.ok(Object.isFrozen(c));
 });
 

@@ -10,64 +10,28 @@
  *   ref (404), limits (413), and remote or engine trouble (502/503/504);
  * - throws the signal's reason when the caller aborts, after everything is cleaned up.
  */
-import type { Logger } from 'pino';
 import type { DockerClient } from './docker-client.js';
-import { prepareBuildContext, cleanRelativePath } from './build-context.js';
-import { findCachedImage } from './build-image-cache.js';
-import { buildImageTag, cacheKey, checkBuildArgs, checkTarget, normaliseRepoUrl, type BuildInputs } from './build-inputs.js';
-import { resolveRemoteCommit, withClone, type CloneSettings } from './git-clone.js';
-import type { Resolver } from './git-url-policy.js';
-import { buildImage, BoundedLines, type BuildLimits } from './image-build.js';
-import { buildLabels } from './labels.js';
-import type { RunEvent } from './run-events.js';
-import { SlipwayError } from './errors.js';
+import { prepareBuildContext, cleanRelativePath } from '../build-context.js';
+import { findCachedImage, pruneCallerBuildCache } from './build-image-cache.js';
+import { assertImageAllowed } from '../caller.js';
+import { buildDockerfile, planAndCheck } from './dockerfile-build.js';
+import { SlipwayError } from '../errors.js';
+import { buildImageTag, cacheKey, checkBuildArgs, checkTarget, normaliseRepoUrl, type BuildInputs } from '../build-inputs.js';
+import { resolveRemoteCommit, withClone } from '../git-clone.js';
+import { BoundedLines } from '../image-build.js';
+import { buildLabels, LABEL_BUILD, LABEL_BUILD_IMAGES, runLabels } from '../labels.js';
+import type { RepoBuildDeps, RepoImageInput, RepoImageOptions, RepoImageResult } from '../repo-build.js';
 
-export interface RepoBuildSettings {
-  git: CloneSettings;
-  build: BuildLimits & {
-    /** Sum of file sizes in the build context. */
-    contextMaxBytes: number;
-    /** Build images older than this are pruned (pruneBuildImages). */
-    imageRetentionSeconds: number;
-  };
-}
-
-export interface RepoImageDeps {
+/** A build's dependencies, with this backend's engine. */
+export interface RepoImageDeps extends RepoBuildDeps {
   docker: DockerClient;
-  log: Logger;
-  instance: string;
-  settings: RepoBuildSettings;
-  /** DNS for the URL pre-check (tests); connections always use the system resolver. */
-  resolve?: Resolver;
 }
 
-/** The build half of the repo-run input (schemas/repo-run.ts). */
-export interface RepoImageInput {
-  repo_url: string;
-  ref?: string | undefined;
-  context_path?: string | undefined;
-  dockerfile_path?: string | undefined;
-  build_args?: Record<string, string> | undefined;
-  target?: string | undefined;
-}
 
-export interface RepoImageResult {
-  image_tag: string;
-  /** Null when the build failed. */
-  image_id: string | null;
-  commit_sha: string;
-  /** Seconds from the start (ref resolution, clone, build) to the image or the failure. */
-  build_time: number;
-  cache_hit: boolean;
-  /** The end of the build output, bounded. */
-  build_log: string;
-  build_failed?: { reason: 'failed' | 'timed_out'; message: string; log: string };
-}
 
-export interface RepoImageOptions {
-  signal?: AbortSignal | undefined;
-  onEvent?: ((event: RunEvent) => void) | undefined;
-}
+
+
+
 
 export const DEFAULT_DOCKERFILE = 'Dockerfile';
 const BUILD_LOG_MAX_BYTES = 64 * 1024;
@@ -110,16 +74,36 @@ export async function prepareRepoImage(deps: RepoImageDeps, input: RepoImageInpu
     if (hit) return { ...hit, commit_sha: checkout.commitSha, build_time: seconds(), build_log: buildLog.text() };
 
     const context = await prepareBuildContext(checkout.dir, { contextPath, dockerfilePath, maxBytes: deps.settings.build.contextMaxBytes });
-    onLine(`Sending build context: ${context.entries.length} entries, ${context.totalBytes} bytes`);
-    const outcome = await buildImage(
-      deps.docker,
-      { context: context.pack(), dockerfile: context.dockerfile, tag: build.tag, labels: build.labels, buildArgs, target },
-      deps.settings.build,
-      { signal: options.signal, onLine, log: deps.log, logMaxBytes: BUILD_LOG_MAX_BYTES },
-    );
+    const caller = deps.caller ?? { owner: null, imageAllow: [] };
+    const checkImage = (ref: string) => assertImageAllowed(ref, caller, 'dockerfile_path');
+    const plan = await planAndCheck({ checkImage }, context, buildArgs, target);
+    onLine(`Build context: ${context.files.length} entries, ${context.totalBytes} bytes`);
+    const outcome =
+      plan instanceof Error
+        ? { ok: false as const, reason: 'failed' as const, message: plan.message, stepLog: `ERROR: ${plan.message}`, log: '' }
+        : await buildDockerfile(
+            {
+              docker: deps.docker,
+              log: deps.log,
+              instance: deps.instance,
+              owner: caller.owner,
+              limits: deps.settings.build,
+              runtime: caller.runtime,
+              containerLabels: { ...runLabels(deps.instance, deps.runId ?? `build-${build.key.slice(0, 12)}`, 'repo', caller.owner), [LABEL_BUILD]: 'step' },
+              checkImage,
+              ensureImage: deps.ensureImage ?? ((ref) => presentOnly(deps.docker, ref)),
+            },
+            { context, tag: build.tag, labels: build.labels, buildArgs, target },
+            plan,
+            { signal: options.signal, onLine, logMaxBytes: BUILD_LOG_MAX_BYTES },
+          );
+    if (plan instanceof Error) onLine(`ERROR: ${plan.message}`);
     const common = { image_tag: build.tag, commit_sha: checkout.commitSha, cache_hit: false, build_time: seconds(), build_log: buildLog.text() };
     if (!outcome.ok) return { ...common, image_id: null, build_failed: { reason: outcome.reason, message: outcome.message, log: outcome.stepLog } };
     deps.log.info({ tag: build.tag, image: outcome.imageId, commit: checkout.commitSha, seconds: common.build_time }, 'repository image built');
+    await pruneCallerBuildCache(deps.docker, { instance: deps.instance, owner: caller.owner, maxBytes: deps.settings.build.cacheMaxBytes, keep: outcome.imageId, log: deps.log }).catch((err: unknown) =>
+      deps.log.warn({ owner: caller.owner, err: String(err) }, 'pruning the caller\'s build cache failed'),
+    );
     return { ...common, image_id: outcome.imageId };
   });
   return cloned.catch((err: unknown) => {
@@ -132,6 +116,15 @@ export async function prepareRepoImage(deps: RepoImageDeps, input: RepoImageInpu
 async function cached(deps: RepoImageDeps, build: { tag: string; labels: Record<string, string> }, onLine: (line: string) => void): Promise<Pick<RepoImageResult, 'image_tag' | 'image_id' | 'cache_hit'> | null> {
   const imageId = await findCachedImage(deps.docker, build.tag, build.labels);
   if (!imageId) return null;
+  // Another caller may have built it: the images its build read must pass this caller's allow-list too.
+  const readImages = JSON.parse((await deps.docker.inspectImage(imageId))?.Config?.Labels?.[LABEL_BUILD_IMAGES] ?? '[]') as string[];
+  for (const ref of readImages) assertImageAllowed(ref, deps.caller ?? { imageAllow: [] }, 'dockerfile_path');
   onLine(`Using cached image ${build.tag} (${imageId})`);
   return { image_tag: build.tag, image_id: imageId, cache_hit: true };
+}
+
+/** Without the gateway's image path: an image already on the engine, never a pull. */
+async function presentOnly(docker: DockerClient, ref: string): Promise<void> {
+  if (await docker.inspectImage(ref)) return;
+  throw new SlipwayError('SLIPWAY_ERR_IMAGE_NOT_FOUND', `image ${ref} named by the Dockerfile is not present, and builds do not pull`, { field: 'dockerfile_path' });
 }
