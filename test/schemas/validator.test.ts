@@ -73,3 +73,10 @@ t.test('the query validator coerces text', async (t) => {
   t.strictSame(query, { all: true, limit: 5 });
   t.equal(validate({ all: 'maybe' }), false);
 });
+
+t.test('limits that would round to no limit are refused by the schema, naming the field and the accepted range', async (t) => {
+  t.throws(() => assertValid(ContainerRunInput, { image: 'x', cpu_limit: 0.0000001 }), invalid('cpu_limit', 'cpu_limit must be >= 0.01'));
+  t.throws(() => assertValid(ContainerRunInput, { image: 'x', timeout: 0.0000001 }), invalid('timeout', 'timeout must be >= 0.001'));
+  t.throws(() => assertValid(ContainerRunInput, { image: 'x', pids_limit: 0 }), invalid('pids_limit', 'pids_limit must be >= 1'));
+  t.ok(assertValid(ContainerRunInput, { image: 'x', cpu_limit: 0.01, timeout: 0.001, pids_limit: 1, memory_limit: '6m' }));
+});
