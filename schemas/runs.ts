@@ -36,8 +36,8 @@ export const RunId = Type.String({ pattern: '^[0-9a-f-]{36}$', description: 'A r
 export const RunRef = Type.Object({ run_id: RunId }, { additionalProperties: false });
 export type RunRef = Static<typeof RunRef>;
 
-const IsoTime = (description: string) =>
-  Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$', description });
+/** A real calendar time (schemas/validator.ts checks `date-time`), not only its shape. */
+const IsoTime = (description: string) => Type.String({ format: 'date-time', maxLength: 64, description });
 
 export const ListRunsInput = Type.Object(
   {
