@@ -68,9 +68,11 @@ export class Executor {
         volumeName = `slipway-${run.runId}-${randomBytes(4).toString('hex')}`;
         await this.docker.createVolume(volumeName, run.labels);
       }
+      const image = await this.docker.inspectImage(run.image);
       container = await this.docker.createContainer(
         buildContainerSpec({
           ...run,
+          imageVolumes: Object.keys(image?.Config?.Volumes ?? {}),
           name: `slipway-${run.runId}`,
           openStdin: run.stdin !== undefined,
           stopGraceSeconds: this.settings.stopGraceSeconds,
