@@ -7,18 +7,25 @@ import type { ActiveRuns } from './active-runs.js';
 import type { Caller } from './caller.js';
 import type { DockerClient } from './docker-client.js';
 import { policyDenied, SlipwayError } from './errors.js';
-import { LABEL_INSTANCE, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN_ID, ownedFilter } from './labels.js';
+import { LABEL_OWNER, LABEL_RUN_ID, ownedFilter } from './labels.js';
 import type { RunManager } from './runs.js';
 import type { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../schemas/containers.js';
 
 const DEFAULT_STOP_GRACE_SECONDS = 10;
 
+/** The engine filter for the containers a caller may see: this instance's and its own, or every one. */
+function visibleFilter(instance: string, caller: Caller, allEngine: boolean): Record<string, string[]> {
+  if (allEngine) return {};
+  const filters = ownedFilter(instance);
+  if (!caller.seesAll) filters.label.push(`${LABEL_OWNER}=${caller.name}`);
+  return filters;
+}
+
 export async function listContainers(docker: DockerClient, instance: string, input: ListContainersInput, caller: Caller): Promise<ListContainersResult> {
   if (input.all_engine && !caller.policy.manageAllContainers) {
     throw policyDenied('all_engine', 'listing containers Slipway did not create is not allowed by the server');
   }
-  const filters: Record<string, string[]> = input.all_engine ? {} : ownedFilter(instance);
-  if (!input.all_engine && !caller.seesAll) filters.label!.push(`${LABEL_OWNER}=${caller.name}`);
+  const filters = visibleFilter(instance, caller, input.all_engine ?? false);
   if (input.state) filters.status = [input.state];
   const containers = await docker.listContainers(filters);
   return {
@@ -35,6 +42,25 @@ export async function listContainers(docker: DockerClient, instance: string, inp
   };
 }
 
+const containerNotFound = (ref: string): SlipwayError =>
+  new SlipwayError('SLIPWAY_ERR_CONTAINER_NOT_FOUND', `no Slipway container ${ref}`, { field: 'container_id' });
+
+/**
+ * The full id of the container `ref` names among those the caller may see: an exact id,
+ * an exact name, or an id prefix matching exactly one of them. The engine is never asked
+ * to resolve a caller's text itself, since its answers speak of every container on it
+ * ("multiple IDs found with provided prefix"): a prefix shared only with others'
+ * containers, an ambiguous one and an unknown one are all the same 404.
+ */
+async function resolveContainer(deps: StopDeps, ref: string, caller: Caller): Promise<string> {
+  const visible = await deps.docker.listContainers(visibleFilter(deps.instance, caller, caller.policy.manageAllContainers));
+  const exact = visible.find((c) => c.Id === ref) ?? visible.find((c) => c.Names.includes(`/${ref}`));
+  if (exact) return exact.Id;
+  const byPrefix = visible.filter((c) => c.Id.startsWith(ref));
+  if (byPrefix.length !== 1) throw containerNotFound(ref);
+  return byPrefix[0]!.Id;
+}
+
 export interface StopDeps {
   docker: DockerClient;
   instance: string;
@@ -43,14 +69,11 @@ export interface StopDeps {
 }
 
 export async function stopContainer(deps: StopDeps, input: StopContainerInput, caller: Caller): Promise<StopContainerResult> {
-  const notFound = (): SlipwayError => new SlipwayError('SLIPWAY_ERR_CONTAINER_NOT_FOUND', `no Slipway container ${input.container_id}`, { field: 'container_id' });
-  const info = await deps.docker.inspect(input.container_id).catch((err: unknown) => {
-    throw err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_CONTAINER_NOT_FOUND' ? notFound() : err;
+  const id = await resolveContainer(deps, input.container_id, caller);
+  const info = await deps.docker.inspect(id).catch((err: unknown) => {
+    throw err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_CONTAINER_NOT_FOUND' ? containerNotFound(input.container_id) : err;
   });
   const labels = info.Config.Labels ?? {};
-  const ours = labels[LABEL_MANAGED] === 'true' && labels[LABEL_INSTANCE] === deps.instance;
-  const callers = caller.seesAll || labels[LABEL_OWNER] === caller.name;
-  if (!caller.policy.manageAllContainers && !(ours && callers)) throw notFound();
   const grace = input.timeout ?? DEFAULT_STOP_GRACE_SECONDS;
   const wasRunning = info.State.Running;
   const run = deps.activeRuns.byContainer(info.Id);
