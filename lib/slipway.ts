@@ -53,6 +53,8 @@ export interface SlipwaySettings {
   payloadUser: string;
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
+  /** Registry hosts a pull may reach even at internal addresses (SLIPWAY_REGISTRY_ALLOWED_HOSTS). */
+  registryAllowedHosts?: string[] | undefined;
   repoBuild: RepoBuildSettings;
   runs: { maxConcurrent: number; maxQueued: number; retryAfterSeconds: number; logMaxBytes: number; retentionSeconds: number; sweepIntervalSeconds: number };
 }
@@ -94,7 +96,7 @@ export class Slipway {
     private readonly log: Logger,
   ) {
     this.executor = new Executor(docker, this.activeRuns, settings, log);
-    this.images = new Images(docker, settings.registryAuth);
+    this.images = new Images(docker, settings.registryAuth, settings.registryAllowedHosts);
     this.presets = mergePresets(settings.languagePresets);
     this.store = new RunStore(settings.dataDir);
     this.logs = new RunLogs(join(settings.dataDir, 'logs'), settings.runs.logMaxBytes);

@@ -96,6 +96,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
       payloadUser: config.payloadUser,
       languagePresets: config.languagePresets,
       registryAuth: config.registryAuth,
+      registryAllowedHosts: config.registryAllowedHosts,
     },
     options.logger.child({ component: 'executor' }),
   );

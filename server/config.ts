@@ -41,6 +41,8 @@ export interface Config {
   runtime?: string;
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
+  /** Registry hosts (`host` or `host:port`) a pull may reach although they are loopback, private or otherwise internal. */
+  registryAllowedHosts: string[];
   mcp: McpConfig;
   /** Cloning and building repositories (lib/repo-image.ts). */
   repoBuild: RepoBuildSettings;
@@ -204,6 +206,7 @@ export function loadConfig(env: Source = process.env): Config {
     payloadUser: src.SLIPWAY_PAYLOAD_USER || '65534:65534',
     languagePresets: json(src, 'SLIPWAY_LANGUAGE_PRESETS', {}),
     registryAuth: json(src, 'SLIPWAY_REGISTRY_AUTH', {}),
+    registryAllowedHosts: list(src, 'SLIPWAY_REGISTRY_ALLOWED_HOSTS', []),
     auth: {
       tokens: src.SLIPWAY_TOKENS_FILE ? loadTokens(src.SLIPWAY_TOKENS_FILE) : [],
       allowUnauthenticated: bool(src, 'SLIPWAY_ALLOW_UNAUTHENTICATED', false),

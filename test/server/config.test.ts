@@ -28,6 +28,7 @@ t.test('defaults: loopback, the local socket, hardened limits, no network', asyn
   t.notOk('runtime' in c);
   t.strictSame(c.languagePresets, {});
   t.strictSame(c.registryAuth, {});
+  t.strictSame(c.registryAllowedHosts, [], 'no internal registry is allowed by default');
   t.strictSame(c.runs, { maxConcurrent: 4, maxQueued: 32, retryAfterSeconds: 5, logMaxBytes: 16 * MIB, retentionSeconds: 604800, sweepIntervalSeconds: 300, sseHeartbeatSeconds: 15, sseStallSeconds: 30 });
   t.strictSame(c.mcp.allowedHosts, ['localhost', '127.0.0.1', '[::1]']);
   t.strictSame(c.mcp.allowedOrigins, ['http://localhost', 'https://localhost', 'http://127.0.0.1', 'https://127.0.0.1', 'http://[::1]', 'https://[::1]']);
@@ -58,6 +59,7 @@ t.test('values from the environment', async (t) => {
     SLIPWAY_PROVISION_ENGINE: 'off',
     SLIPWAY_RUNTIME: 'runsc',
     SLIPWAY_REGISTRY_AUTH: '{"ghcr.io":{"username":"u","password":"p"}}',
+    SLIPWAY_REGISTRY_ALLOWED_HOSTS: 'registry.internal, 10.0.0.5:5000',
     SLIPWAY_MAX_QUEUED_RUNS: '0',
     SLIPWAY_DATA_DIR: '/var/lib/slipway',
   });
@@ -73,6 +75,7 @@ t.test('values from the environment', async (t) => {
   t.equal(c.provisionEngine, false);
   t.equal(c.runtime, 'runsc');
   t.strictSame(c.registryAuth, { 'ghcr.io': { username: 'u', password: 'p' } });
+  t.strictSame(c.registryAllowedHosts, ['registry.internal', '10.0.0.5:5000']);
   t.equal(c.runs.maxQueued, 0);
   t.equal(c.dataDir, '/var/lib/slipway');
   t.equal(loadConfig({ PORT: '' }).port, 8080, 'empty means unset');
