@@ -11,6 +11,7 @@ import { buildContainerSpec, type ContainerSpecInput } from './container-spec.js
 import { superviseContainer, type SupervisorSettings } from './container-supervisor.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
 import type { RunEvent } from './run-events.js';
+import type { EarlierOutput } from './resume-point.js';
 import type { RunResult } from '../schemas/run-result.js';
 
 export interface ExecutorSettings extends SupervisorSettings {
@@ -38,7 +39,8 @@ export interface OrphanedRun {
   image: string;
   startedAt: Date;
   timeoutMs: number;
-  alreadyEmitted: { stdout: number; stderr: number };
+  /** What the earlier process logged of the run's output (lib/resume-point.ts). */
+  earlier: EarlierOutput;
 }
 
 export class Executor {
@@ -121,9 +123,9 @@ export class Executor {
     const info = await this.docker.inspect(orphan.containerId);
     const volumes = (info.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name!);
     try {
-      // The engine's log holds the whole output from the start; the supervisor skips
-      // what the earlier process already reported.
-      const output = await this.docker.logs(container, { follow: true });
+      // The engine's log, with the time it stamped on each line: it may have lost its
+      // start, and the times tell the supervisor what the earlier process already logged.
+      const output = await this.docker.logs(container, { follow: true, timestamps: true });
       return await superviseContainer(
         {
           runId: orphan.runId,
@@ -134,7 +136,7 @@ export class Executor {
           remainingMs: orphan.timeoutMs - (Date.now() - orphan.startedAt.getTime()),
           timeoutMs: orphan.timeoutMs,
           memoryBytes: info.HostConfig.Memory ?? 0,
-          alreadyEmitted: orphan.alreadyEmitted,
+          earlier: orphan.earlier,
           signal: options.signal,
           emit: options.onEvent ?? (() => {}),
         },

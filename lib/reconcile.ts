@@ -14,6 +14,7 @@ import type { RunLogs } from './run-log.js';
 import type { RunManager } from './runs.js';
 import type { RunStore } from './run-store.js';
 import { SlipwayError } from './errors.js';
+import { earlierOutput } from './resume-point.js';
 
 export interface ReconcileDeps {
   docker: DockerClient;
@@ -22,6 +23,8 @@ export interface ReconcileDeps {
   runs: RunManager;
   executor: Executor;
   instance: string;
+  /** Per-stream output kept in a result: how much of the earlier process's output is its head. */
+  outputCapBytes: number;
   log: Logger;
 }
 
@@ -33,7 +36,7 @@ export interface ReconcileReport {
 }
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
-  const { docker, store, logs, runs, executor, instance, log } = deps;
+  const { docker, store, logs, runs, executor, instance, outputCapBytes, log } = deps;
   const report: ReconcileReport = { followed: [], vanished: [], removedContainers: [], removedVolumes: [] };
   const containers = await docker.listContainers(ownedFilter(instance));
   const byRun = new Map(containers.map((c) => [c.Labels[LABEL_RUN_ID] ?? '', c]));
@@ -54,11 +57,12 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     report.followed.push(record.run_id);
     logs.start(record.run_id);
     const startedAt = record.started_at ? new Date(record.started_at) : new Date(container.Created * 1000);
-    const alreadyEmitted = logs.emitted(record.run_id);
+    // Read once, at restart: the earlier process's output decides where following resumes.
+    const earlier = earlierOutput(logs.page(record.run_id, 0, Number.MAX_SAFE_INTEGER), outputCapBytes);
     log.info({ runId: record.run_id, container: container.Id, state: container.State }, 'following a run from before the restart');
     void runs
       .adopt(record.run_id, ({ signal, emit }) =>
-        executor.follow({ runId: record.run_id, containerId: container.Id, image: record.image, startedAt, timeoutMs: record.timeout_ms, alreadyEmitted }, { signal, onEvent: emit }),
+        executor.follow({ runId: record.run_id, containerId: container.Id, image: record.image, startedAt, timeoutMs: record.timeout_ms, earlier }, { signal, onEvent: emit }),
       )
       .catch((err) => log.warn({ runId: record.run_id, err: String(err) }, 'following a run again failed'));
   }

@@ -118,7 +118,7 @@ export class Slipway {
   /** Brings records and engine into agreement; retried by the sweep while the engine is away. */
   private async reconcile(): Promise<void> {
     try {
-      await reconcile({ docker: this.docker, store: this.store, logs: this.logs, runs: this.runs, executor: this.executor, instance: this.settings.instance, log: this.log });
+      await reconcile({ docker: this.docker, store: this.store, logs: this.logs, runs: this.runs, executor: this.executor, instance: this.settings.instance, outputCapBytes: this.settings.outputCapBytes, log: this.log });
       this.reconcilePending = false;
     } catch (err) {
       this.reconcilePending = true;
