@@ -6,21 +6,26 @@
 import type { ActiveRuns } from './active-runs.js';
 import type { Caller } from './caller.js';
 import { policyDenied, SlipwayError } from './errors.js';
-import { LABEL_INSTANCE, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN_ID, ownedLabels } from './labels.js';
+import { LABEL_OWNER, LABEL_RUN_ID, ownedLabels } from './labels.js';
 import type { RunManager } from './runs.js';
-import type { ContainerRuntime } from './runtime/container-runtime.js';
+import type { ContainerRuntime, ContainerSummary } from './runtime/container-runtime.js';
 import type { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../schemas/containers.js';
 
 const DEFAULT_STOP_GRACE_SECONDS = 10;
+
+/** The containers a caller may see: this instance's and its own, or every one on the engine. */
+function visibleContainers(runtime: ContainerRuntime, instance: string, caller: Caller, allEngine: boolean, state?: ListContainersInput['state']): Promise<ContainerSummary[]> {
+  if (allEngine) return runtime.listAll({ state });
+  const labels = ownedLabels(instance);
+  if (!caller.seesAll) labels[LABEL_OWNER] = caller.name ?? '';
+  return runtime.list(labels, { state });
+}
 
 export async function listContainers(runtime: ContainerRuntime, instance: string, input: ListContainersInput, caller: Caller): Promise<ListContainersResult> {
   if (input.all_engine && !caller.policy.manageAllContainers) {
     throw policyDenied('all_engine', 'listing containers Slipway did not create is not allowed by the server');
   }
-  const labels = ownedLabels(instance);
-  if (!caller.seesAll) labels[LABEL_OWNER] = caller.name ?? '';
-  const filter = { state: input.state };
-  const containers = input.all_engine ? await runtime.listAll(filter) : await runtime.list(labels, filter);
+  const containers = await visibleContainers(runtime, instance, caller, input.all_engine ?? false, input.state);
   return {
     containers: containers.map((c) => ({
       id: c.id,
@@ -35,6 +40,25 @@ export async function listContainers(runtime: ContainerRuntime, instance: string
   };
 }
 
+const containerNotFound = (ref: string): SlipwayError =>
+  new SlipwayError('SLIPWAY_ERR_CONTAINER_NOT_FOUND', `no Slipway container ${ref}`, { field: 'container_id' });
+
+/**
+ * The full id of the container `ref` names among those the caller may see: an exact id,
+ * an exact name, or an id prefix matching exactly one of them. The engine is never asked
+ * to resolve a caller's text itself, since its answers speak of every container on it
+ * ("multiple IDs found with provided prefix"): a prefix shared only with others'
+ * containers, an ambiguous one and an unknown one are all the same 404.
+ */
+async function resolveContainer(deps: StopDeps, ref: string, caller: Caller): Promise<string> {
+  const visible = await visibleContainers(deps.runtime, deps.instance, caller, caller.policy.manageAllContainers);
+  const exact = visible.find((c) => c.id === ref) ?? visible.find((c) => c.name === ref);
+  if (exact) return exact.id;
+  const byPrefix = visible.filter((c) => c.id.startsWith(ref));
+  if (byPrefix.length !== 1) throw containerNotFound(ref);
+  return byPrefix[0]!.id;
+}
+
 export interface StopDeps {
   runtime: ContainerRuntime;
   instance: string;
@@ -43,14 +67,11 @@ export interface StopDeps {
 }
 
 export async function stopContainer(deps: StopDeps, input: StopContainerInput, caller: Caller): Promise<StopContainerResult> {
-  const notFound = (): SlipwayError => new SlipwayError('SLIPWAY_ERR_CONTAINER_NOT_FOUND', `no Slipway container ${input.container_id}`, { field: 'container_id' });
-  const info = await deps.runtime.inspect(input.container_id).catch((err: unknown) => {
-    throw err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_CONTAINER_NOT_FOUND' ? notFound() : err;
+  const id = await resolveContainer(deps, input.container_id, caller);
+  const info = await deps.runtime.inspect(id).catch((err: unknown) => {
+    throw err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_CONTAINER_NOT_FOUND' ? containerNotFound(input.container_id) : err;
   });
   const labels = info.labels;
-  const ours = labels[LABEL_MANAGED] === 'true' && labels[LABEL_INSTANCE] === deps.instance;
-  const callers = caller.seesAll || labels[LABEL_OWNER] === caller.name;
-  if (!caller.policy.manageAllContainers && !(ours && callers)) throw notFound();
   const grace = input.timeout ?? DEFAULT_STOP_GRACE_SECONDS;
   const wasRunning = info.running;
   const run = deps.activeRuns.byContainer(info.id);

@@ -137,14 +137,14 @@ export function ipv6Bytes(address: string): number[] | null {
 }
 
 /** Refusals decided by the name alone: IP literals, and `localhost` names (RFC 6761). */
-function namedRefusal(host: string): string | null {
+export function namedRefusal(host: string): string | null {
   if (isIP(host)) return addressRefusal(host);
   if (host === 'localhost' || host.endsWith('.localhost')) return 'a loopback name';
   return null;
 }
 
 export type Resolver = (host: string) => Promise<{ address: string; family: number }[]>;
-const systemResolver: Resolver = (host) => dnsLookup(host, { all: true, verbatim: true });
+export const systemResolver: Resolver = (host) => dnsLookup(host, { all: true, verbatim: true });
 
 /**
  * The full check before a clone: grammar, scheme, the allow-list, and every address

@@ -3,6 +3,8 @@
  * configuration, matched by registry host; a caller can never supply them.
  */
 import { SlipwayError } from './errors.js';
+import { assertRegistryAllowed } from './registry-policy.js';
+import type { Resolver } from './git-url-policy.js';
 import type { ContainerRuntime } from './runtime/container-runtime.js';
 
 export interface RegistryAuth {
@@ -38,10 +40,17 @@ export class Images {
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly auth: Record<string, RegistryAuth>,
+    /** SLIPWAY_REGISTRY_ALLOWED_HOSTS: registries allowed even at internal addresses (lib/registry-policy.ts). */
+    private readonly allowedRegistries: readonly string[] = [],
+    private readonly resolve?: Resolver,
   ) {}
 
   async pull(ref: string, onProgress: (p: PullProgress) => void = () => {}, signal?: AbortSignal): Promise<{ image: string; image_id: string; digest: string | null; pull_time: number }> {
     const image = withExplicitTag(ref);
+    // Every pull passes here (pull_docker_image, runs that pull, payload images): the daemon
+    // is sent to a registry only after its address is checked.
+    await assertRegistryAllowed(image, this.allowedRegistries, this.resolve);
+    signal?.throwIfAborted();
     const started = performance.now();
     const credentials = this.auth[registryOf(image)];
     await this.runtime.pullImage(image, { auth: credentials, onProgress, signal }).catch((err: unknown) => {

@@ -47,14 +47,25 @@ export function prepareFiles(files: PayloadFile[], fieldOf: (i: number) => strin
     const content = Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8');
     total += content.length;
     if (total > MAX_PAYLOAD_BYTES) throw invalidInput(contentField, `payload files exceed ${MAX_PAYLOAD_BYTES} bytes in all`);
-    return { path, content, mode: file.mode ?? 0o644 };
+    return { path, content, mode: payloadMode(file.mode) };
   });
 }
 
 /**
- * A tar of the files and their parent directories, owned by root and readable by all:
- * the run's non-root user can read its code but not grow the volume (disk fill goes
- * to the size-limited /tmp instead).
+ * The mode a payload file gets: root-owned and readable by all, writable by root only,
+ * whatever the caller asked. Only the executable bit is honoured. A file the run's user
+ * could write to would let it grow the payload volume, which lives on host disk with no
+ * size bound (unlike /tmp).
+ */
+export function payloadMode(requested: number | undefined): number {
+  return requested !== undefined && (requested & 0o111) !== 0 ? 0o755 : 0o644;
+}
+
+/**
+ * A tar of the files and their parent directories, owned by root, readable by all and
+ * writable by root only (modes pass payloadMode again, whoever built the list): the
+ * run's non-root user can read its code but not grow the volume (disk fill goes to the
+ * size-limited /tmp instead).
  */
 export async function packFiles(files: PreparedFile[]): Promise<Buffer> {
   const tar = pack();
@@ -74,7 +85,7 @@ export async function packFiles(files: PreparedFile[]): Promise<Buffer> {
       dirs.add(dir);
       tar.entry({ name: dir, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime });
     }
-    tar.entry({ name: file.path, mode: file.mode, uid: 0, gid: 0, mtime }, file.content);
+    tar.entry({ name: file.path, mode: payloadMode(file.mode), uid: 0, gid: 0, mtime }, file.content);
   }
   tar.finalize();
   await done;

@@ -5,6 +5,7 @@
  */
 import { invalidInput, policyDenied } from './errors.js';
 import { parseMemorySize } from './memory-size.js';
+import { MIN_CPUS, MIN_TIMEOUT_SECONDS } from '../schemas/common.js';
 
 export interface RunPolicy {
   defaults: { memoryBytes: number; cpus: number; pidsLimit: number; timeoutSeconds: number };
@@ -44,9 +45,10 @@ export function resolveLimits(req: RequestedLimits, policy: RunPolicy): Resolved
     throw policyDenied('memory_limit', `memory_limit exceeds the server's cap of ${Math.floor(caps.memoryBytes / MIB)}m`);
   }
 
-  // The schemas bound these too; checked again here because 0 or -1 would mean "unlimited" to the engine.
+  // The schemas bound these too; checked again here because 0 or -1 would mean "unlimited" to the
+  // engine, and so would a value that rounds to 0 when converted to its units.
   const cpus = req.cpu_limit ?? defaults.cpus;
-  if (!(cpus > 0)) throw invalidInput('cpu_limit', 'cpu_limit must be more than 0');
+  if (!(cpus >= MIN_CPUS)) throw invalidInput('cpu_limit', `cpu_limit must be at least ${MIN_CPUS} (the smallest CPU share the engine enforces)`);
   if (cpus > caps.cpus) throw policyDenied('cpu_limit', `cpu_limit exceeds the server's cap of ${caps.cpus} CPUs`);
 
   const pidsLimit = req.pids_limit ?? defaults.pidsLimit;
@@ -54,7 +56,7 @@ export function resolveLimits(req: RequestedLimits, policy: RunPolicy): Resolved
   if (pidsLimit > caps.pidsLimit) throw policyDenied('pids_limit', `pids_limit exceeds the server's cap of ${caps.pidsLimit}`);
 
   const timeoutSeconds = req.timeout ?? defaults.timeoutSeconds;
-  if (!(timeoutSeconds > 0)) throw invalidInput('timeout', 'timeout must be more than 0');
+  if (!(timeoutSeconds >= MIN_TIMEOUT_SECONDS)) throw invalidInput('timeout', `timeout must be at least ${MIN_TIMEOUT_SECONDS} seconds`);
   if (timeoutSeconds > caps.timeoutSeconds) {
     throw policyDenied('timeout', `timeout exceeds the server's cap of ${caps.timeoutSeconds} seconds`);
   }

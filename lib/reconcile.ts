@@ -16,6 +16,7 @@ import type { RunManager } from './runs.js';
 import type { RunStore } from './run-store.js';
 import type { ContainerRuntime } from './runtime/container-runtime.js';
 import { SlipwayError } from './errors.js';
+import { earlierOutput } from './resume-point.js';
 
 export interface ReconcileDeps {
   runtime: ContainerRuntime;
@@ -25,6 +26,8 @@ export interface ReconcileDeps {
   /** Where followed runs register, so stop_container and cancel reach them. */
   active: ActiveRuns;
   instance: string;
+  /** Per-stream output kept in a result: how much of the earlier process's output is its head. */
+  outputCapBytes: number;
   log: Logger;
 }
 
@@ -36,7 +39,7 @@ export interface ReconcileReport {
 }
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
-  const { runtime, store, logs, runs, active, instance, log } = deps;
+  const { runtime, store, logs, runs, active, instance, outputCapBytes, log } = deps;
   const report: ReconcileReport = { followed: [], vanished: [], removedContainers: [], removedVolumes: [] };
   const containers = await runtime.list(ownedLabels(instance));
   // A build step's container is never followed: a build cannot resume, so it is removed below.
@@ -58,11 +61,12 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     report.followed.push(record.run_id);
     logs.start(record.run_id);
     const startedAt = record.started_at ? new Date(record.started_at) : container.createdAt;
-    const alreadyEmitted = logs.emitted(record.run_id);
+    // Read once, at restart: the earlier process's output decides where following resumes.
+    const earlier = earlierOutput(logs.page(record.run_id, 0, Number.MAX_SAFE_INTEGER), outputCapBytes);
     log.info({ runId: record.run_id, container: container.id, state: container.state }, 'following a run from before the restart');
     void runs
       .adopt(record.run_id, ({ signal, emit }) =>
-        runtime.follow({ runId: record.run_id, containerId: container.id, image: record.image, startedAt, timeoutMs: record.timeout_ms, alreadyEmitted }, { signal, onEvent: emit, active }),
+        runtime.follow({ runId: record.run_id, containerId: container.id, image: record.image, startedAt, timeoutMs: record.timeout_ms, earlier }, { signal, onEvent: emit, active }),
       )
       .catch((err) => log.warn({ runId: record.run_id, err: String(err) }, 'following a run again failed'));
   }

@@ -11,4 +11,14 @@ export type RunEvent =
   | { type: 'output'; stream: 'stdout' | 'stderr'; data: string; bytes: number }
   | { type: 'pull'; progress: PullProgress }
   /** One line of a repository build's output (clone notes, Dockerfile steps), as it happens. */
-  | { type: 'build'; line: string };
+  | { type: 'build'; line: string }
+  /** Output lost between two lives of a run (lib/resume-point.ts): marked where it happened. */
+  | { type: 'gap'; gap: OutputGap };
+
+export interface OutputGap {
+  /** The last output the earlier gateway process logged was received at this time. */
+  after: string;
+  /** The engine's log resumes with output it stamped at this time. */
+  resumed_at: string;
+  message: string;
+}

@@ -46,6 +46,8 @@ export class RunManager {
   private readonly live = new Map<string, LiveRun>();
   /** Live runs per owner, for per-token concurrency bounds. */
   private readonly ownerOf = new Map<string, string>();
+  /** Live runs whose output has a gap (a `gap` event): their record says log_truncated. */
+  private readonly gapped = new Set<string>();
 
   constructor(
     private readonly store: RunStore,
@@ -169,6 +171,9 @@ export class RunManager {
         if (event.progress.current === undefined) this.logs.append(runId, 'pull', event.progress);
       } else if (event.type === 'build') {
         this.logs.append(runId, 'build', event.line);
+      } else if (event.type === 'gap') {
+        this.logs.append(runId, 'gap', event.gap);
+        this.gapped.add(runId);
       }
       try {
         onEvent?.(event);
@@ -179,7 +184,8 @@ export class RunManager {
   }
 
   private finish(runId: string, result: RunResult): RunResult {
-    this.store.finish(runId, result, this.logs.isTruncated(runId));
+    const gapped = this.gapped.delete(runId);
+    this.store.finish(runId, result, this.logs.isTruncated(runId) || gapped);
     const extra = Object.fromEntries(Object.entries(result).filter(([key]) => !RESULT_FIELDS.includes(key as keyof RunResult)));
     if (Object.keys(extra).length > 0) this.store.setExtra(runId, extra);
     this.logs.append(runId, 'end', { status: result.status, exit_code: result.exit_code, error_message: result.error_message });

@@ -44,11 +44,15 @@ export interface RunControlInput {
 export interface SlipwaySettings {
   instance: string;
   dataDir: string;
+  /** Output kept per stream in a result: the head a run followed after a restart keeps from the earlier process. */
+  outputCapBytes: number;
   /** The policy of the open caller (no tokens), and the base every token's policy starts from. */
   policy: CallerPolicy;
   payloadUser: string;
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
+  /** Registry hosts a pull may reach even at internal addresses (SLIPWAY_REGISTRY_ALLOWED_HOSTS). */
+  registryAllowedHosts?: string[] | undefined;
   repoBuild: RepoBuildSettings;
   runs: { maxConcurrent: number; maxQueued: number; retryAfterSeconds: number; logMaxBytes: number; retentionSeconds: number; sweepIntervalSeconds: number };
 }
@@ -88,7 +92,7 @@ export class Slipway {
     private readonly settings: SlipwaySettings,
     private readonly log: Logger,
   ) {
-    this.images = new Images(runtime, settings.registryAuth);
+    this.images = new Images(runtime, settings.registryAuth, settings.registryAllowedHosts);
     this.presets = mergePresets(settings.languagePresets);
     this.store = new RunStore(settings.dataDir);
     this.logs = new RunLogs(join(settings.dataDir, 'logs'), settings.runs.logMaxBytes);
@@ -110,7 +114,7 @@ export class Slipway {
   /** Brings records and engine into agreement; retried by the sweep while the engine is away. */
   private async reconcile(): Promise<void> {
     try {
-      await reconcile({ runtime: this.runtime, store: this.store, logs: this.logs, runs: this.runs, active: this.activeRuns, instance: this.settings.instance, log: this.log });
+      await reconcile({ runtime: this.runtime, store: this.store, logs: this.logs, runs: this.runs, active: this.activeRuns, instance: this.settings.instance, outputCapBytes: this.settings.outputCapBytes, log: this.log });
       this.reconcilePending = false;
     } catch (err) {
       this.reconcilePending = true;

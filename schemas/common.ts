@@ -59,15 +59,22 @@ export const PullPolicy = Type.Union([Type.Literal('missing'), Type.Literal('alw
   description: 'When to pull the image: `missing` (default), `always`, or `never`.',
 });
 
+/** The smallest CPU share the engine enforces (NanoCpus 10^7); below it a limit would round to none. */
+export const MIN_CPUS = 0.01;
+/** The smallest timeout, so that it stays at least one millisecond after conversion. */
+export const MIN_TIMEOUT_SECONDS = 0.001;
+
 /** Limits and lifecycle settings that every kind of run accepts. */
 export const RunLimits = {
   environment: Type.Optional(Environment),
   memory_limit: Type.Optional(MemoryLimit),
-  cpu_limit: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 64, description: 'CPUs, e.g. 0.5 (default 1).' })),
+  // Minimums keep every limit a limit after conversion: 0.01 CPU is the engine's smallest NanoCpus
+  // (10^7); a smaller value would round towards 0, which the engine reads as "no limit".
+  cpu_limit: Type.Optional(Type.Number({ minimum: MIN_CPUS, maximum: 64, description: `CPUs, e.g. 0.5 (default 1; at least ${MIN_CPUS}).` })),
   pids_limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, description: 'Maximum processes (default 256).' })),
   network_mode: Type.Optional(NetworkMode),
   timeout: Type.Optional(
-    Type.Number({ exclusiveMinimum: 0, maximum: 86400, description: 'Seconds before the run is stopped and reported `timed_out` (default 60).' }),
+    Type.Number({ minimum: MIN_TIMEOUT_SECONDS, maximum: 86400, description: `Seconds before the run is stopped and reported \`timed_out\` (default 60; at least ${MIN_TIMEOUT_SECONDS}).` }),
   ),
   stdin: Type.Optional(Type.String({ maxLength: 1048576, description: 'Text written to the process standard input, then closed.' })),
   pull_policy: Type.Optional(PullPolicy),

@@ -6,7 +6,7 @@ export const PayloadFile = Type.Object(
     path: Type.String({ minLength: 1, maxLength: 255, description: 'Relative path inside the working directory, e.g. `main.py` or `pkg/util.py`.' }),
     content: Type.String({ maxLength: 8 * 1024 * 1024 }),
     encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')], { description: 'How `content` is encoded (default utf8).' })),
-    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777, description: 'Permission bits, e.g. 493 (0755). Default 0644.' })),
+    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777, description: 'Permission bits; only the executable bit is honoured: any x bit gives 0755, else 0644 (files are root-owned and never writable by the run).' })),
   },
   { additionalProperties: false },
 );

@@ -12,7 +12,9 @@ export const RunRecord = Type.Composite(
     Type.Object({
       kind: RunKind,
       created_at: Type.String({ description: 'ISO 8601' }),
-      log_truncated: Type.Boolean({ description: 'True when the kept log reached its size cap.' }),
+      log_truncated: Type.Boolean({
+        description: 'True when the kept log is not the whole output: it reached its size cap, or output was lost while the gateway was down (a `gap` event marks where).',
+      }),
     }),
     // A repo run's build, once known.
     Type.Partial(RepoBuildResult),
@@ -36,8 +38,8 @@ export const RunId = Type.String({ pattern: '^[0-9a-f-]{36}$', description: 'A r
 export const RunRef = Type.Object({ run_id: RunId }, { additionalProperties: false });
 export type RunRef = Static<typeof RunRef>;
 
-const IsoTime = (description: string) =>
-  Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$', description });
+/** A real calendar time (schemas/validator.ts checks `date-time`), not only its shape. */
+const IsoTime = (description: string) => Type.String({ format: 'date-time', maxLength: 64, description });
 
 export const ListRunsInput = Type.Object(
   {
@@ -61,14 +63,14 @@ export const ListRunsResult = Type.Object(
 );
 export type ListRunsResult = Static<typeof ListRunsResult>;
 
-export const RunLogEventType = Type.Union(['stdout', 'stderr', 'status', 'pull', 'build', 'truncated', 'end'].map((t) => Type.Literal(t)));
+export const RunLogEventType = Type.Union(['stdout', 'stderr', 'status', 'pull', 'build', 'truncated', 'gap', 'end'].map((t) => Type.Literal(t)));
 
 export const RunLogEvent = Type.Object(
   {
     id: Type.Integer({ description: 'Increases by one within the run, from 1.' }),
     time: Type.String({ description: 'ISO 8601' }),
     type: RunLogEventType,
-    data: Type.Unknown({ description: 'Text for stdout/stderr/build; an object for status, pull and end.' }),
+    data: Type.Unknown({ description: 'Text for stdout/stderr/build; an object for status, pull, gap and end.' }),
   },
   { additionalProperties: false },
 );

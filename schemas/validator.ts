@@ -16,6 +16,26 @@ export const ajv = new Ajv({
   strict: false,
 });
 
+/** Query strings are text: `?all_engine=true` must become a boolean before checking. */
+export const queryAjv = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: true, allErrors: false, strict: false });
+
+/**
+ * RFC 3339 date-time (`2026-01-31T12:00:00Z`, `...T12:00:00.5+02:00`), checked for real
+ * calendar values too: `2026-13-45T00:00:00Z` has the shape but is no time, and must be
+ * refused as input rather than fail later as an internal error.
+ */
+export function isDateTime(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/i.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second, offsetHour = 0, offsetMinute = 0] = m.slice(1).map((n) => (n === undefined ? undefined : Number(n))) as number[];
+  const lastOfMonth = new Date(0);
+  lastOfMonth.setUTCFullYear(year!, month!, 0); // (Date.UTC reads years below 100 as 19xx)
+  const daysInMonth = lastOfMonth.getUTCDate();
+  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour! < 24 && minute! < 60 && second! < 60 && offsetHour < 24 && offsetMinute < 60;
+}
+
+for (const instance of [ajv, queryAjv]) instance.addFormat('date-time', { type: 'string', validate: isDateTime });
+
 /** `/files/1/path` becomes `files[1].path`; a missing or extra property is named itself. */
 export function fieldOf(error: ErrorObject): string {
   const segments = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -36,6 +56,10 @@ export function describe(error: ErrorObject): string {
       return `${field} is required`;
     case 'pattern':
       return `${field} has an invalid format`;
+    case 'format':
+      return (error.params as { format?: string }).format === 'date-time'
+        ? `${field} must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z`
+        : `${field} has an invalid format`;
     default:
       return `${field} ${error.message ?? 'is invalid'}`;
   }
@@ -63,5 +87,3 @@ export function assertValid<T>(schema: TSchema, data: unknown): T {
   return data as T;
 }
 
-/** Query strings are text: `?all_engine=true` must become a boolean before checking. */
-export const queryAjv = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: true, allErrors: false, strict: false });

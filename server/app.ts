@@ -10,11 +10,12 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import rateLimit from '@fastify/rate-limit';
 import { createAudit, registerRestAudit, type Audit } from './audit.js';
-import { registerAuth, serverPolicy } from './auth.js';
+import { registerAuth } from './auth.js';
 import { toErrorReply } from './error-reply.js';
 import { SlipwayError } from '../lib/errors.js';
 import { createRuntime } from '../lib/runtime/create-runtime.js';
 import { Slipway } from '../lib/slipway.js';
+import { slipwaySettings } from './slipway-settings.js';
 import { ajv, queryAjv } from '../schemas/validator.js';
 import containerRoutes from '../routes/containers.js';
 import healthRoutes from '../routes/health.js';
@@ -90,20 +91,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     },
     options.logger.child({ component: 'docker' }),
   );
-  const slipway = new Slipway(
-    runtime,
-    {
-      instance: config.instance,
-      dataDir: config.dataDir,
-      runs: config.runs,
-      repoBuild: config.repoBuild,
-      policy: serverPolicy(config),
-      payloadUser: config.payloadUser,
-      languagePresets: config.languagePresets,
-      registryAuth: config.registryAuth,
-    },
-    options.logger.child({ component: 'executor' }),
-  );
+  const slipway = new Slipway(runtime, slipwaySettings(config), options.logger.child({ component: 'executor' }));
   await slipway.init();
   app.decorate('slipway', slipway);
   app.decorate('config', config);
@@ -138,3 +126,4 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
+

@@ -14,6 +14,7 @@ import type { GitCredential } from '../lib/git-clone.js';
 import { loadTokens, type TokenEntry } from './tokens.js';
 import type { RepoBuildSettings } from '../lib/repo-build.js';
 import { BACKEND_NAMES } from '../lib/runtime/create-runtime.js';
+import { MIN_CPUS } from '../schemas/common.js';
 
 export interface Config {
   host: string;
@@ -43,6 +44,8 @@ export interface Config {
   runtime?: string;
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
+  /** Registry hosts (`host` or `host:port`) a pull may reach although they are loopback, private or otherwise internal. */
+  registryAllowedHosts: string[];
   mcp: McpConfig;
   /** Cloning and building repositories (lib/repo-build.ts; the Docker recipe is lib/docker/repo-image.ts). */
   repoBuild: RepoBuildSettings;
@@ -120,6 +123,13 @@ function num(src: Source, name: string, fallback: number): number {
   return value;
 }
 
+/** A CPU count the engine enforces: below MIN_CPUS, NanoCpus would round to 0, which means no limit. */
+function cpus(src: Source, name: string, fallback: number): number {
+  const value = num(src, name, fallback);
+  if (value < MIN_CPUS) throw new Error(`${name} must be at least ${MIN_CPUS}, got "${src[name]}"`);
+  return value;
+}
+
 function bool(src: Source, name: string, fallback: boolean): boolean {
   const raw = src[name]?.toLowerCase();
   if (raw === undefined || raw === '') return fallback;
@@ -169,7 +179,7 @@ function readConfigFile(path: string | undefined): Source {
 export function loadConfig(env: Source = process.env): Config {
   const src: Source = { ...readConfigFile(env.SLIPWAY_CONFIG), ...env };
   const memoryCap = int(src, 'SLIPWAY_MEMORY_MAX_BYTES', 2048 * MIB, 6 * MIB);
-  const cpuCap = num(src, 'SLIPWAY_CPU_MAX', 2);
+  const cpuCap = cpus(src, 'SLIPWAY_CPU_MAX', 2);
   const pidsCap = int(src, 'SLIPWAY_PIDS_MAX', 256, 1);
   const timeoutCap = int(src, 'SLIPWAY_TIMEOUT_MAX_SECONDS', 3600, 1);
   const config: Config = {
@@ -189,7 +199,7 @@ export function loadConfig(env: Source = process.env): Config {
     stopGraceSeconds: int(src, 'SLIPWAY_STOP_GRACE_SECONDS', 3),
     defaults: {
       memoryBytes: Math.min(int(src, 'SLIPWAY_MEMORY_DEFAULT_BYTES', 512 * MIB, 6 * MIB), memoryCap),
-      cpus: Math.min(num(src, 'SLIPWAY_CPU_DEFAULT', 1), cpuCap),
+      cpus: Math.min(cpus(src, 'SLIPWAY_CPU_DEFAULT', 1), cpuCap),
       pidsLimit: Math.min(int(src, 'SLIPWAY_PIDS_DEFAULT', 256, 1), pidsCap),
       timeoutSeconds: Math.min(int(src, 'SLIPWAY_TIMEOUT_DEFAULT_SECONDS', 60, 1), timeoutCap),
     },
@@ -200,6 +210,7 @@ export function loadConfig(env: Source = process.env): Config {
     payloadUser: src.SLIPWAY_PAYLOAD_USER || '65534:65534',
     languagePresets: json(src, 'SLIPWAY_LANGUAGE_PRESETS', {}),
     registryAuth: json(src, 'SLIPWAY_REGISTRY_AUTH', {}),
+    registryAllowedHosts: list(src, 'SLIPWAY_REGISTRY_ALLOWED_HOSTS', []),
     auth: {
       tokens: src.SLIPWAY_TOKENS_FILE ? loadTokens(src.SLIPWAY_TOKENS_FILE) : [],
       allowUnauthenticated: bool(src, 'SLIPWAY_ALLOW_UNAUTHENTICATED', false),
@@ -285,7 +296,7 @@ function repoBuildConfig(src: Source): RepoBuildSettings {
     },
     build: {
       memoryBytes: int(src, 'SLIPWAY_BUILD_MEMORY_BYTES', 1024 * MIB, 6 * MIB),
-      cpus: num(src, 'SLIPWAY_BUILD_CPUS', 1),
+      cpus: cpus(src, 'SLIPWAY_BUILD_CPUS', 1),
       timeoutSeconds: int(src, 'SLIPWAY_BUILD_TIMEOUT_SECONDS', 600, 1),
       pidsLimit: int(src, 'SLIPWAY_BUILD_PIDS_LIMIT', 256, 8),
       network: bool(src, 'SLIPWAY_BUILD_NETWORK', false),

@@ -9,6 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { assertValid } from '../schemas/validator.js';
+import { MIN_CPUS } from '../schemas/common.js';
 
 export const SCOPES = ['run', 'build', 'pull', 'read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -18,7 +19,7 @@ export const TokenPolicy = Type.Object(
   {
     image_allow: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     memory_max_bytes: Type.Optional(Type.Integer({ minimum: 6 * 1024 * 1024 })),
-    cpu_max: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    cpu_max: Type.Optional(Type.Number({ minimum: MIN_CPUS })),
     pids_max: Type.Optional(Type.Integer({ minimum: 1 })),
     timeout_max_seconds: Type.Optional(Type.Integer({ minimum: 1 })),
     network_modes: Type.Optional(Type.Array(Type.Union([Type.Literal('none'), Type.Literal('bridge')]))),

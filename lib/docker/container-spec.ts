@@ -4,6 +4,7 @@
  * binds, devices, privileged mode and host namespaces cannot reach the daemon.
  * The hardened defaults are SECURITY.md's table, one line each.
  */
+import { posix } from 'node:path';
 import type { ContainerCreateOptions } from 'dockerode';
 import type { ResolvedLimits } from '../policy.js';
 
@@ -23,9 +24,29 @@ export interface ContainerSpecInput {
   runtime?: string | undefined;
   /** A Slipway-created, labelled volume mounted at `target` (payload files go in here). */
   volume?: { name: string; target: string } | undefined;
+  /**
+   * The paths the image declares as `VOLUME`. Each gets a tmpfs bounded like /tmp: left
+   * alone, the engine would create an anonymous volume there, a writable directory on
+   * host disk with no size bound inside a "read-only" container.
+   */
+  imageVolumes?: string[] | undefined;
 }
 
-const TMPFS_OPTIONS = 'rw,nosuid,nodev,size=64m';
+/** Every writable place of a run is one of these: a tmpfs with a size, counted against the memory limit. */
+export const TMPFS_OPTIONS = 'rw,nosuid,nodev,size=64m';
+
+/**
+ * /tmp and a tmpfs at each image volume path, as the engine compares destinations
+ * (cleaned, no trailing slash); the payload volume's own path is left to the payload volume.
+ */
+export function tmpfsMounts(imageVolumes: string[] = [], payloadDir?: string): Record<string, string> {
+  const mounts: Record<string, string> = { '/tmp': TMPFS_OPTIONS };
+  for (const path of imageVolumes) {
+    const destination = posix.normalize(`/${path}`).replace(/(.)\/+$/, '$1');
+    if (destination !== payloadDir) mounts[destination] = TMPFS_OPTIONS;
+  }
+  return mounts;
+}
 
 export function buildContainerSpec(input: ContainerSpecInput): ContainerCreateOptions {
   const { limits } = input;
@@ -56,7 +77,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerCreateOp
       MemorySwap: limits.memoryBytes,
       NanoCpus: limits.nanoCpus,
       ReadonlyRootfs: limits.readOnlyRootfs,
-      Tmpfs: { '/tmp': TMPFS_OPTIONS },
+      Tmpfs: tmpfsMounts(input.imageVolumes, input.volume?.target),
       Ulimits: [
         { Name: 'nofile', Soft: 4096, Hard: 4096 },
         // nproc counts per user across the host; PidsLimit is the per-container bound.

@@ -12,6 +12,7 @@ import type { ActiveRuns, StopReason } from '../active-runs.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
 import { LogDemuxer, type OutputStream } from './log-demux.js';
 import { OutputCollector } from '../output-collector.js';
+import { ResumePoint, type EarlierOutput } from '../resume-point.js';
 import type { RunEvent } from '../run-events.js';
 import type { RunResult, RunStatus } from '../../schemas/run-result.js';
 
@@ -32,8 +33,12 @@ export interface Supervision {
   remainingMs: number;
   timeoutMs: number;
   memoryBytes: number;
-  /** Output bytes already reported in an earlier life of this run: collected, not re-emitted. */
-  alreadyEmitted?: { stdout: number; stderr: number } | undefined;
+  /**
+   * Set when following a run an earlier process started: what that process logged of
+   * its output. `output` is then the engine's timestamped log, which may have lost its
+   * start (lib/resume-point.ts decides what of it is new).
+   */
+  earlier?: EarlierOutput | undefined;
   signal?: AbortSignal | undefined;
   emit: (event: RunEvent) => void;
 }
@@ -47,7 +52,7 @@ export async function superviseContainer(
 ): Promise<RunResult> {
   const { docker, active, settings, log } = deps;
   const collected = { stdout: new OutputCollector(settings.outputCapBytes), stderr: new OutputCollector(settings.outputCapBytes) };
-  const skip = { stdout: s.alreadyEmitted?.stdout ?? 0, stderr: s.alreadyEmitted?.stderr ?? 0 };
+  const skip = { ...(s.earlier?.emitted ?? { stdout: 0, stderr: 0 }) };
   // Per stream, so a multi-byte character split across two frames is not mangled.
   const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   let stopReason: StopReason | undefined;
@@ -65,7 +70,33 @@ export async function superviseContainer(
     return stopping;
   };
 
-  const onFrame = (stream: OutputStream, payload: Buffer): void => {
+  // Output lost while no gateway was watching: the kept output is then not the whole of it.
+  let lostOutput = false;
+  const resume = s.earlier
+    ? new ResumePoint(
+        s.earlier,
+        () => {
+          // The engine lost the start: the earlier process's log holds the true head.
+          const head = s.earlier!.head;
+          collected.stdout.add(Buffer.from(head.stdout));
+          collected.stderr.add(Buffer.from(head.stderr));
+          skip.stdout = 0;
+          skip.stderr = 0;
+        },
+        (gap) => {
+          lostOutput = true;
+          s.emit({ type: 'gap', gap });
+        },
+      )
+    : undefined;
+
+  const onFrame = (stream: OutputStream, frame: Buffer): void => {
+    let payload = frame;
+    if (resume) {
+      const verdict = resume.frame(frame);
+      if (!verdict.keep) return;
+      payload = verdict.data;
+    }
     collected[stream].add(payload);
     if (collected.stdout.total + collected.stderr.total > settings.outputLimitBytes) {
       void stop('output_limit', 0);
@@ -111,8 +142,8 @@ export async function superviseContainer(
       image: s.image,
       started_at: s.startedAt.toISOString(),
       finished_at: finishedAt.toISOString(),
-      stdout_truncated: collected.stdout.truncated,
-      stderr_truncated: collected.stderr.truncated,
+      stdout_truncated: collected.stdout.truncated || lostOutput,
+      stderr_truncated: collected.stderr.truncated || lostOutput,
     };
   } finally {
     clearTimeout(timer);

@@ -135,10 +135,14 @@ export class DockerClient {
     });
   }
 
-  /** The container's whole multiplexed log from its start; with `follow`, live until it exits. */
-  async logs(container: EngineContainer, options: { follow: boolean }): Promise<NodeJS.ReadableStream> {
+  /**
+   * The multiplexed log the engine kept (bounded: it may have lost its start); with
+   * `follow`, live until it exits; with `timestamps`, each frame starts with the
+   * engine's RFC 3339 time and a space.
+   */
+  async logs(container: EngineContainer, options: { follow: boolean; timestamps?: boolean }): Promise<NodeJS.ReadableStream> {
     return this.call('container logs', { container: container.id }, async () => {
-      const stream = await container.logs({ follow: options.follow as true, stdout: true, stderr: true });
+      const stream = await container.logs({ follow: options.follow as true, stdout: true, stderr: true, timestamps: options.timestamps ?? false });
       return stream as unknown as NodeJS.ReadableStream;
     });
   }

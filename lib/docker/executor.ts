@@ -45,9 +45,11 @@ export class Executor {
         volumeName = `slipway-${run.runId}-${randomBytes(4).toString('hex')}`;
         await this.docker.createVolume(volumeName, run.labels);
       }
+      const image = await this.docker.inspectImage(run.image);
       container = await this.docker.createContainer(
         buildContainerSpec({
           ...run,
+          imageVolumes: Object.keys(image?.Config?.Volumes ?? {}),
           name: `slipway-${run.runId}`,
           openStdin: run.stdin !== undefined,
           stopGraceSeconds: this.settings.stopGraceSeconds,
@@ -97,9 +99,9 @@ export class Executor {
     const info = await this.docker.inspect(orphan.containerId);
     const volumes = (info.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name!);
     try {
-      // The engine's log holds the whole output from the start; the supervisor skips
-      // what the earlier process already reported.
-      const output = await this.docker.logs(container, { follow: true });
+      // The engine's log, with the time it stamped on each line: it may have lost its
+      // start, and the times tell the supervisor what the earlier process already logged.
+      const output = await this.docker.logs(container, { follow: true, timestamps: true });
       return await superviseContainer(
         {
           runId: orphan.runId,
@@ -110,7 +112,7 @@ export class Executor {
           remainingMs: orphan.timeoutMs - (Date.now() - orphan.startedAt.getTime()),
           timeoutMs: orphan.timeoutMs,
           memoryBytes: info.HostConfig.Memory ?? 0,
-          alreadyEmitted: orphan.alreadyEmitted,
+          earlier: orphan.earlier,
           signal: options.signal,
           emit: options.onEvent ?? (() => {}),
         },

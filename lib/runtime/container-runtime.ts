@@ -13,6 +13,7 @@ import type { PruneOptions, PruneResult, RepoBuildDeps, RepoImageInput, RepoImag
 import type { PullProgress, RegistryAuth } from '../images.js';
 import type { PreparedFile } from '../payload-files.js';
 import type { ResolvedLimits } from '../policy.js';
+import type { EarlierOutput } from '../resume-point.js';
 import type { RunEvent } from '../run-events.js';
 import type { RunResult } from '../../schemas/run-result.js';
 
@@ -75,8 +76,8 @@ export interface FollowTarget {
   image: string;
   startedAt: Date;
   timeoutMs: number;
-  /** Output bytes the earlier process already reported: collected again, not re-emitted. */
-  alreadyEmitted: { stdout: number; stderr: number };
+  /** What the earlier process logged of the run's output (lib/resume-point.ts): its head and where to resume. */
+  earlier: EarlierOutput;
 }
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

@@ -20,6 +20,7 @@ import { imageOf, type Audit } from '../audit.js';
 import { requireScope } from '../auth.js';
 import type { Scope } from '../tokens.js';
 import { assertValid } from '../../schemas/validator.js';
+import { assertArgumentDepth } from './argument-guard.js';
 import { invalidParams, toMcpToolError, toSlipwayError } from '../error-reply.js';
 import { RunNotifier } from './notifications.js';
 import { toolListing, type SlipwayTool } from './tools.js';
@@ -94,6 +95,7 @@ export function createMcpServer(deps: McpServerDeps, session: SessionState): Ser
     const endCall = session.beginCall();
     const notifier = new RunNotifier((n) => extra.sendNotification(n), request.params._meta?.progressToken, () => session.logLevel);
     try {
+      assertArgumentDepth(request.params.arguments);
       // Same Ajv, same field naming as REST; a copy, since validation fills in defaults.
       const input = assertValid(tool.input, structuredClone(request.params.arguments ?? {}));
       requireScope(scopes, tool.scope);

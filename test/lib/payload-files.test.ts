@@ -47,7 +47,7 @@ t.test('paths are normalised; content is utf8 unless base64; mode defaults to 06
   t.equal(files[1]!.mode, 0o755);
   t.same(files[2]!.content, Buffer.from([0x00, 0xff, 0x10, 0xff]), 'base64 decodes to raw bytes');
   t.equal(files[3]!.content.toString(), 'AP8Q/w==', 'utf8 content is taken literally');
-  t.equal(prepareFiles([{ path: 'x', content: '', mode: 0 }])[0]!.mode, 0, 'mode 0 is kept, not defaulted');
+  t.equal(prepareFiles([{ path: 'x', content: '', mode: 0 }])[0]!.mode, 0o644, 'mode 0 still gives a readable file');
 });
 
 t.test('escapes, absolute paths, NUL bytes and backslashes are refused naming the field', async (t) => {
@@ -96,7 +96,14 @@ t.test('the payload may total MAX_PAYLOAD_BYTES, not one byte more', async (t) =
   t.throws(() => prepareFiles([{ path: 'a', content: 'é'.repeat(MAX_PAYLOAD_BYTES / 2 + 1) }]), invalid('files[0].content'), 'utf8 counted in bytes, not characters');
 });
 
-t.test('packFiles: one entry per file, each parent directory once, all owned by root', async (t) => {
+t.test('only the executable bit of a mode is honoured: nothing is ever writable by the run', async (t) => {
+  const modes = [0o777, 0o666, 0o700, 0o722, 0o100, 0o001, 0o644, 0o600, 0o002, 0o020, 0];
+  const prepared = prepareFiles(modes.map((mode, i) => ({ path: `f${i}`, content: '', mode })));
+  t.strictSame(prepared.map((f) => f.mode), [0o755, 0o644, 0o755, 0o755, 0o755, 0o755, 0o644, 0o644, 0o644, 0o644, 0o644]);
+  for (const f of prepared) t.equal(f.mode & 0o022, 0, `${f.path}: no group or other write bit`);
+});
+
+t.test('packFiles: one entry per file, each parent directory once, all owned by root, modes normalised', async (t) => {
   const files: PreparedFile[] = [
     { path: 'a/b/c.txt', content: Buffer.from('c'), mode: 0o644 },
     { path: 'a/b/d.sh', content: Buffer.from('#!/bin/sh\n'), mode: 0o755 },
@@ -112,12 +119,12 @@ t.test('packFiles: one entry per file, each parent directory once, all owned by 
       ['a/b', 'directory', 0o755],
       ['a/b/c.txt', 'file', 0o644],
       ['a/b/d.sh', 'file', 0o755],
-      ['a/e.bin', 'file', 0o600],
+      ['a/e.bin', 'file', 0o644],
       ['top.py', 'file', 0o644],
       ['z', 'directory', 0o755],
       ['z/y', 'directory', 0o755],
       ['z/y/x', 'directory', 0o755],
-      ['z/y/x/w', 'file', 0o400],
+      ['z/y/x/w', 'file', 0o644],
     ],
   );
   for (const e of entries) t.match(e, { uid: 0, gid: 0 }, `${e.name} is root's`);

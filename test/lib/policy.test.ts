@@ -32,7 +32,7 @@ t.test('values within the caps are used, converted to engine units', async (t) =
   t.equal(limits.timeoutMs, 2500);
   t.equal(limits.readOnlyRootfs, true);
   t.equal(resolveLimits({ cpu_limit: 1.5 }, policy()).nanoCpus, 1_500_000_000);
-  t.equal(resolveLimits({ cpu_limit: 0.001 }, policy()).nanoCpus, 1_000_000, 'a thousandth of a CPU');
+  t.equal(resolveLimits({ cpu_limit: 0.01 }, policy()).nanoCpus, 10_000_000, 'a hundredth of a CPU, the smallest share');
   t.equal(resolveLimits({ memory_limit: '300000000' }, policy()).memoryBytes, 300_000_000, 'bytes without a unit');
 });
 
@@ -52,6 +52,21 @@ t.test('anything above a cap is refused with 403 naming the field, never clamped
   t.throws(() => resolveLimits({ cpu_limit: 2.01 }, policy()), { ...denied('cpu_limit'), message: /cap of 2 CPUs/ });
   t.throws(() => resolveLimits({ pids_limit: 257 }, policy()), { ...denied('pids_limit'), message: /cap of 256/ });
   t.throws(() => resolveLimits({ timeout: 3600.5 }, policy()), { ...denied('timeout'), message: /cap of 3600 seconds/ });
+});
+
+t.test('every limit stays a limit after conversion: values that would round to none are refused naming the field', async (t) => {
+  const invalid = (field: string, message: RegExp) => ({ code: 'SLIPWAY_ERR_INVALID_INPUT', statusCode: 400, field, message });
+  for (const cpu of [0.0000001, 1e-10, 0.009, 0, -1]) {
+    t.throws(() => resolveLimits({ cpu_limit: cpu }, policy()), invalid('cpu_limit', /at least 0\.01/), `cpu_limit ${cpu}`);
+  }
+  for (const timeout of [0.0000001, 0.0004, 0, -1]) {
+    t.throws(() => resolveLimits({ timeout }, policy()), invalid('timeout', /at least 0\.001 seconds/), `timeout ${timeout}`);
+  }
+  t.equal(resolveLimits({ cpu_limit: 0.01 }, policy()).nanoCpus, 10_000_000);
+  t.equal(resolveLimits({ timeout: 0.001 }, policy()).timeoutMs, 1, 'the smallest timeout is one millisecond');
+  for (const pids of [0, 0.5, -1]) t.throws(() => resolveLimits({ pids_limit: pids }, policy()), invalid('pids_limit', /at least 1/), `pids_limit ${pids}`);
+  const smallest = resolveLimits({ memory_limit: '6m', cpu_limit: 0.01, pids_limit: 1, timeout: 0.001 }, policy());
+  for (const [name, value] of Object.entries(smallest)) if (typeof value === 'number') t.ok(value > 0, `${name} is a real limit (${value})`);
 });
 
 t.test('memory sizes are parsed, and less than 6 MiB is invalid input (400)', async (t) => {

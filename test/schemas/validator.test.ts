@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { ErrorObject } from 'ajv';
 import { ContainerRunInput } from '../../schemas/container-run.js';
 import { PayloadRunInput } from '../../schemas/payload-run.js';
-import { assertValid, describe, fieldOf, queryAjv } from '../../schemas/validator.js';
+import { assertValid, describe, fieldOf, isDateTime, queryAjv } from '../../schemas/validator.js';
+import { ListRunsInput } from '../../schemas/runs.js';
 
 const error = (instancePath: string, keyword: string, params: Record<string, unknown> = {}, message?: string): ErrorObject =>
   ({ instancePath, keyword, params, schemaPath: '#', ...(message ? { message } : {}) }) as ErrorObject;
@@ -72,4 +73,21 @@ t.test('the query validator coerces text', async (t) => {
   t.equal(validate(query), true);
   t.strictSame(query, { all: true, limit: 5 });
   t.equal(validate({ all: 'maybe' }), false);
+});
+
+t.test('limits that would round to no limit are refused by the schema, naming the field and the accepted range', async (t) => {
+  t.throws(() => assertValid(ContainerRunInput, { image: 'x', cpu_limit: 0.0000001 }), invalid('cpu_limit', 'cpu_limit must be >= 0.01'));
+  t.throws(() => assertValid(ContainerRunInput, { image: 'x', timeout: 0.0000001 }), invalid('timeout', 'timeout must be >= 0.001'));
+  t.throws(() => assertValid(ContainerRunInput, { image: 'x', pids_limit: 0 }), invalid('pids_limit', 'pids_limit must be >= 1'));
+  t.ok(assertValid(ContainerRunInput, { image: 'x', cpu_limit: 0.01, timeout: 0.001, pids_limit: 1, memory_limit: '6m' }));
+});
+
+t.test('date-time fields accept real RFC 3339 times only, naming the field', async (t) => {
+  for (const ok of ['2026-01-31T12:00:00Z', '2024-02-29T23:59:59.123+02:00', '2026-11-30T00:00:00-05:30', '0000-02-29T00:00:00Z']) t.ok(isDateTime(ok), ok);
+  for (const bad of ['yesterday', '2026-13-45T00:00:00Z', '2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:60:00Z', '2026-01-01', '2026-01-01T00:00:00', '2026-01-01T00:00:00+25:00', '']) {
+    t.notOk(isDateTime(bad), bad);
+    t.throws(() => assertValid(ListRunsInput, { since: bad }), invalid('since', 'since must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z'), bad);
+  }
+  const validate = queryAjv.compile(ListRunsInput);
+  t.notOk(validate({ until: '2026-13-45T00:00:00Z' }), 'the query validator checks it too');
 });

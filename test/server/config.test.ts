@@ -28,6 +28,7 @@ t.test('defaults: loopback, the local socket, hardened limits, no network', asyn
   t.notOk('runtime' in c);
   t.strictSame(c.languagePresets, {});
   t.strictSame(c.registryAuth, {});
+  t.strictSame(c.registryAllowedHosts, [], 'no internal registry is allowed by default');
   t.strictSame(c.runs, { maxConcurrent: 4, maxQueued: 32, retryAfterSeconds: 5, logMaxBytes: 16 * MIB, retentionSeconds: 604800, sweepIntervalSeconds: 300, sseHeartbeatSeconds: 15, sseStallSeconds: 30 });
   t.strictSame(c.mcp.allowedHosts, ['localhost', '127.0.0.1', '[::1]']);
   t.strictSame(c.mcp.allowedOrigins, ['http://localhost', 'https://localhost', 'http://127.0.0.1', 'https://127.0.0.1', 'http://[::1]', 'https://[::1]']);
@@ -60,6 +61,7 @@ t.test('values from the environment', async (t) => {
     SLIPWAY_PROVISION_ENGINE: 'off',
     SLIPWAY_RUNTIME: 'runsc',
     SLIPWAY_REGISTRY_AUTH: '{"ghcr.io":{"username":"u","password":"p"}}',
+    SLIPWAY_REGISTRY_ALLOWED_HOSTS: 'registry.internal, 10.0.0.5:5000',
     SLIPWAY_MAX_QUEUED_RUNS: '0',
     SLIPWAY_DATA_DIR: '/var/lib/slipway',
   });
@@ -75,6 +77,7 @@ t.test('values from the environment', async (t) => {
   t.equal(c.provisionEngine, false);
   t.equal(c.runtime, 'runsc');
   t.strictSame(c.registryAuth, { 'ghcr.io': { username: 'u', password: 'p' } });
+  t.strictSame(c.registryAllowedHosts, ['registry.internal', '10.0.0.5:5000']);
   t.equal(c.runs.maxQueued, 0);
   t.equal(c.dataDir, '/var/lib/slipway');
   t.equal(loadConfig({ PORT: '' }).port, 8080, 'empty means unset');
@@ -102,6 +105,9 @@ t.test('bad values stop start-up naming the variable and the value', async (t) =
     [{ SLIPWAY_PIDS_MAX: '0' }, /^SLIPWAY_PIDS_MAX must be an integer >= 1/],
     [{ SLIPWAY_MAX_CONCURRENT_RUNS: '-1' }, /^SLIPWAY_MAX_CONCURRENT_RUNS must be an integer >= 1/],
     [{ SLIPWAY_CPU_MAX: '0' }, /^SLIPWAY_CPU_MAX must be a positive number, got "0"$/],
+    [{ SLIPWAY_CPU_MAX: '0.0000001' }, /^SLIPWAY_CPU_MAX must be at least 0.01, got "0.0000001"$/],
+    [{ SLIPWAY_CPU_DEFAULT: '0.001' }, /^SLIPWAY_CPU_DEFAULT must be at least 0.01/],
+    [{ SLIPWAY_BUILD_CPUS: '0.001' }, /^SLIPWAY_BUILD_CPUS must be at least 0.01/],
     [{ SLIPWAY_CPU_DEFAULT: 'one' }, /^SLIPWAY_CPU_DEFAULT must be a positive number/],
     [{ SLIPWAY_MCP_SESSION_IDLE_SECONDS: 'Infinity' }, /^SLIPWAY_MCP_SESSION_IDLE_SECONDS must be a positive number/],
     [{ SLIPWAY_ALLOW_WRITABLE_ROOTFS: 'maybe' }, /^SLIPWAY_ALLOW_WRITABLE_ROOTFS must be true or false, got "maybe"$/],

@@ -110,3 +110,11 @@ t.test('each spec is a fresh object: changing one does not change the next', asy
   t.strictSame(second.HostConfig!.Tmpfs, { '/tmp': 'rw,nosuid,nodev,size=64m' });
   t.strictSame(second.HostConfig!.Binds, []);
 });
+
+t.test('each VOLUME the image declares gets a bounded tmpfs, never an anonymous volume on host disk', async (t) => {
+  const tmpfs = buildContainerSpec(input({ imageVolumes: ['/data', '/var/lib/x/', 'rel', '/tmp'] })).HostConfig!.Tmpfs;
+  const bounded = 'rw,nosuid,nodev,size=64m';
+  t.strictSame(tmpfs, { '/tmp': bounded, '/data': bounded, '/var/lib/x': bounded, '/rel': bounded }, 'cleaned as the engine compares destinations');
+  const withPayload = buildContainerSpec(input({ imageVolumes: ['/workspace', '/data'], volume: { name: 'v', target: '/workspace' } })).HostConfig!;
+  t.strictSame(withPayload.Tmpfs, { '/tmp': bounded, '/data': bounded }, 'the payload volume keeps its own path');
+});
