@@ -54,7 +54,17 @@ export interface SlipwaySettings {
   languagePresets: Record<string, Partial<LanguagePreset>>;
   registryAuth: Record<string, RegistryAuth>;
   repoBuild: RepoBuildSettings;
-  runs: { maxConcurrent: number; maxQueued: number; retryAfterSeconds: number; logMaxBytes: number; retentionSeconds: number; sweepIntervalSeconds: number };
+  runs: {
+    maxConcurrent: number;
+    maxQueued: number;
+    retryAfterSeconds: number;
+    logMaxBytes: number;
+    retentionSeconds: number;
+    sweepIntervalSeconds: number;
+    /** Fair sharing of slots and storage between callers (server/config.ts). */
+    maxRunningPerCaller: number;
+    maxQueuedPerCaller: number;
+  };
 }
 
 /** How a caller starts a run: wait for it or not, as whom, with which retry key. */
@@ -98,7 +108,10 @@ export class Slipway {
     this.presets = mergePresets(settings.languagePresets);
     this.store = new RunStore(settings.dataDir);
     this.logs = new RunLogs(join(settings.dataDir, 'logs'), settings.runs.logMaxBytes);
-    const queue = new RunQueue(settings.runs.maxConcurrent, settings.runs.maxQueued, settings.runs.retryAfterSeconds);
+    const queue = new RunQueue(settings.runs.maxConcurrent, settings.runs.maxQueued, settings.runs.retryAfterSeconds, {
+      running: settings.runs.maxRunningPerCaller,
+      queued: settings.runs.maxQueuedPerCaller,
+    });
     this.runs = new RunManager(this.store, this.logs, queue, this.activeRuns, log);
     this.openCaller = { name: null, seesAll: true, policy: settings.policy };
   }

@@ -75,6 +75,10 @@ export interface RunsConfig {
   sseHeartbeatSeconds: number;
   /** SSE: a reader that accepts nothing for this long is cut off (it can resume). */
   sseStallSeconds: number;
+  /** Runs one caller may execute at once, whatever its token's policy says; below maxConcurrent so another caller always finds a slot. */
+  maxRunningPerCaller: number;
+  /** Runs one caller may have waiting for a slot; 429 beyond. */
+  maxQueuedPerCaller: number;
 }
 
 /** The MCP door at /mcp (routes/mcp.ts, server/mcp/). */
@@ -169,6 +173,7 @@ export function loadConfig(env: Source = process.env): Config {
   const cpuCap = num(src, 'SLIPWAY_CPU_MAX', 2);
   const pidsCap = int(src, 'SLIPWAY_PIDS_MAX', 256, 1);
   const timeoutCap = int(src, 'SLIPWAY_TIMEOUT_MAX_SECONDS', 3600, 1);
+  const maxConcurrent = int(src, 'SLIPWAY_MAX_CONCURRENT_RUNS', 4, 1);
   const config: Config = {
     host: src.HOST || '127.0.0.1',
     port: int(src, 'PORT', 8080),
@@ -206,7 +211,7 @@ export function loadConfig(env: Source = process.env): Config {
     imageAllow: list(src, 'SLIPWAY_IMAGE_ALLOW', []),
     allowBuilds: bool(src, 'SLIPWAY_ALLOW_BUILDS', true),
     runs: {
-      maxConcurrent: int(src, 'SLIPWAY_MAX_CONCURRENT_RUNS', 4, 1),
+      maxConcurrent,
       maxQueued: int(src, 'SLIPWAY_MAX_QUEUED_RUNS', 32),
       retryAfterSeconds: int(src, 'SLIPWAY_RETRY_AFTER_SECONDS', 5, 1),
       logMaxBytes: int(src, 'SLIPWAY_RUN_LOG_MAX_BYTES', 16 * MIB, 1024),
@@ -214,6 +219,8 @@ export function loadConfig(env: Source = process.env): Config {
       sweepIntervalSeconds: int(src, 'SLIPWAY_RUN_SWEEP_INTERVAL_SECONDS', 300, 1),
       sseHeartbeatSeconds: int(src, 'SLIPWAY_SSE_HEARTBEAT_SECONDS', 15, 1),
       sseStallSeconds: int(src, 'SLIPWAY_SSE_STALL_SECONDS', 30, 1),
+      maxRunningPerCaller: int(src, 'SLIPWAY_MAX_RUNNING_PER_CALLER', Math.max(1, maxConcurrent - 1), 1),
+      maxQueuedPerCaller: int(src, 'SLIPWAY_MAX_QUEUED_PER_CALLER', 8),
     },
     mcp: {
       allowedOrigins: list(src, 'SLIPWAY_MCP_ALLOWED_ORIGINS', LOOPBACK_NAMES.flatMap((h) => [`http://${h}`, `https://${h}`])),
