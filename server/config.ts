@@ -95,6 +95,10 @@ export interface McpConfig {
   sessionIdleSeconds: number;
   /** Sessions open at once; an initialize beyond it is refused with 503. */
   maxSessions: number;
+  /** Sessions one token may hold; 429 beyond (an open server's one caller has the whole table). */
+  maxSessionsPerCaller: number;
+  /** A session ends this long after it opened, even while in use. */
+  sessionMaxSeconds: number;
   /** Per-session bound of the resumability event store, in messages and in bytes of JSON. */
   eventStoreMaxEvents: number;
   eventStoreMaxBytes: number;
@@ -227,6 +231,8 @@ export function loadConfig(env: Source = process.env): Config {
       allowedHosts: list(src, 'SLIPWAY_MCP_ALLOWED_HOSTS', LOOPBACK_NAMES),
       sessionIdleSeconds: num(src, 'SLIPWAY_MCP_SESSION_IDLE_SECONDS', 1800),
       maxSessions: int(src, 'SLIPWAY_MCP_MAX_SESSIONS', 1000, 1),
+      maxSessionsPerCaller: int(src, 'SLIPWAY_MCP_MAX_SESSIONS_PER_CALLER', 16, 1),
+      sessionMaxSeconds: num(src, 'SLIPWAY_MCP_SESSION_MAX_SECONDS', 24 * 3600),
       eventStoreMaxEvents: int(src, 'SLIPWAY_MCP_EVENT_STORE_MAX_EVENTS', 1000, 1),
       eventStoreMaxBytes: int(src, 'SLIPWAY_MCP_EVENT_STORE_MAX_BYTES', MIB, 1024),
     },

@@ -89,7 +89,7 @@ t.test('a connected client and a long call keep their session past the idle time
   const mcp = await connectClient(gw.url);
   t.teardown(() => mcp.close());
   const id = mcp.transport.sessionId!;
-  // Longer than the idle timeout: the call under way (and the open GET stream) keep it alive.
+  // Longer than the idle timeout: the call under way keeps it alive (an open GET stream alone would not).
   const res = (await mcp.client.callTool({ name: 'execute_docker_container', arguments: { image: BUSYBOX_IMAGE, command: ['sleep', '3'] } })) as any;
   t.match(res.structuredContent, { status: 'succeeded' });
   t.ok(gw.app.mcpSessions.get(id), 'still open');
