@@ -61,6 +61,8 @@ export interface AuthConfig {
   maxStreamsPerToken: number;
   /** Runs one token may have queued or executing at once, unless its policy says otherwise. */
   maxRunsPerToken: number;
+  /** Wrong tokens one client address may present per minute before it is refused with 429. */
+  failuresPerMinute: number;
 }
 
 /** Run records, their logs, and how many runs execute at once (lib/runs.ts). */
@@ -211,6 +213,7 @@ export function loadConfig(env: Source = process.env): Config {
       rateLimitPerMinute: int(src, 'SLIPWAY_RATE_LIMIT', 600),
       maxStreamsPerToken: int(src, 'SLIPWAY_MAX_STREAMS_PER_TOKEN', 16, 1),
       maxRunsPerToken: int(src, 'SLIPWAY_MAX_RUNS_PER_TOKEN', 8, 1),
+      failuresPerMinute: int(src, 'SLIPWAY_AUTH_FAILURES_PER_MINUTE', 30, 1),
     },
     imageAllow: list(src, 'SLIPWAY_IMAGE_ALLOW', []),
     allowBuilds: bool(src, 'SLIPWAY_ALLOW_BUILDS', true),
