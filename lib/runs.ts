@@ -10,6 +10,7 @@ import { SlipwayError } from './errors.js';
 import type { RunKind } from './labels.js';
 import type { RunLogs } from './run-log.js';
 import type { Lane, RunQueue } from './run-queue.js';
+import { enforceStorageBudget, type StorageBudget } from './run-retention.js';
 import type { RunEvent } from './run-events.js';
 import { isFinal, type RunStore, type StoredRun } from './run-store.js';
 import { RunResult } from '../schemas/run-result.js';
@@ -51,6 +52,7 @@ export class RunManager {
     private readonly queue: RunQueue,
     private readonly active: ActiveRuns,
     private readonly log: Logger,
+    private readonly storage: StorageBudget = { maxBytesPerCaller: Infinity, maxRecordsPerCaller: Infinity },
   ) {}
 
   /**
@@ -181,6 +183,9 @@ export class RunManager {
     if (Object.keys(extra).length > 0) this.store.setExtra(runId, extra);
     this.logs.append(runId, 'end', { status: result.status, exit_code: result.exit_code, error_message: result.error_message });
     this.logs.finish(runId);
+    const owner = this.store.get(runId)?.owner ?? null;
+    const deleted = enforceStorageBudget(this.store, this.logs, owner, this.storage);
+    if (deleted.length > 0) this.log.info({ owner, deleted: deleted.length }, 'deleted the oldest finished runs beyond the caller\'s storage budget');
     return result;
   }
 

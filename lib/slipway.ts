@@ -64,6 +64,8 @@ export interface SlipwaySettings {
     /** Fair sharing of slots and storage between callers (server/config.ts). */
     maxRunningPerCaller: number;
     maxQueuedPerCaller: number;
+    storagePerCallerBytes: number;
+    recordsPerCaller: number;
   };
 }
 
@@ -112,7 +114,10 @@ export class Slipway {
       running: settings.runs.maxRunningPerCaller,
       queued: settings.runs.maxQueuedPerCaller,
     });
-    this.runs = new RunManager(this.store, this.logs, queue, this.activeRuns, log);
+    this.runs = new RunManager(this.store, this.logs, queue, this.activeRuns, log, {
+      maxBytesPerCaller: settings.runs.storagePerCallerBytes,
+      maxRecordsPerCaller: settings.runs.recordsPerCaller,
+    });
     this.openCaller = { name: null, seesAll: true, policy: settings.policy };
   }
 

@@ -81,6 +81,10 @@ export interface RunsConfig {
   maxRunningPerCaller: number;
   /** Runs one caller may have waiting for a slot; 429 beyond. */
   maxQueuedPerCaller: number;
+  /** Bytes of finished runs' records and logs one caller keeps; its oldest runs are deleted beyond. */
+  storagePerCallerBytes: number;
+  /** Finished run records one caller keeps; its oldest are deleted beyond. */
+  recordsPerCaller: number;
 }
 
 /** The MCP door at /mcp (routes/mcp.ts, server/mcp/). */
@@ -228,6 +232,8 @@ export function loadConfig(env: Source = process.env): Config {
       sseStallSeconds: int(src, 'SLIPWAY_SSE_STALL_SECONDS', 30, 1),
       maxRunningPerCaller: int(src, 'SLIPWAY_MAX_RUNNING_PER_CALLER', Math.max(1, maxConcurrent - 1), 1),
       maxQueuedPerCaller: int(src, 'SLIPWAY_MAX_QUEUED_PER_CALLER', 8),
+      storagePerCallerBytes: int(src, 'SLIPWAY_RUN_STORAGE_PER_CALLER_BYTES', 256 * MIB, 1024),
+      recordsPerCaller: int(src, 'SLIPWAY_RUN_RECORDS_PER_CALLER', 1000, 1),
     },
     mcp: {
       allowedOrigins: list(src, 'SLIPWAY_MCP_ALLOWED_ORIGINS', LOOPBACK_NAMES.flatMap((h) => [`http://${h}`, `https://${h}`])),
