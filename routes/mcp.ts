@@ -94,7 +94,7 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
       if (session.owner === undefined) session.owner = request.caller.name;
       else if (session.owner !== request.caller.name) return refuse(reply, 404, -32001, 'Session not found');
 
-      session.touch();
+      session.track(reply.raw, request.method === 'GET');
       // The SDK hands `auth` to every handler as extra.authInfo: that is how tools learn the caller.
       const mcpCaller: McpCaller = { caller: request.caller, scopes: request.scopes };
       (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = { token: '', clientId: request.caller.name ?? 'open', scopes: [...request.scopes], extra: { ...mcpCaller } };

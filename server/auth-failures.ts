@@ -43,7 +43,12 @@ export class AuthFailureLimiter {
     window.failures += 1;
   }
 
+  /** Keeps memory bounded against many addresses: expired windows go first, then the oldest. */
   private dropExpired(now: number): void {
     for (const [address, window] of this.windows) if (window.endsAt <= now) this.windows.delete(address);
+    for (const address of this.windows.keys()) {
+      if (this.windows.size < MAX_TRACKED_ADDRESSES) break;
+      this.windows.delete(address);
+    }
   }
 }

@@ -15,6 +15,7 @@
  * open server has one caller, bounded by the table's size alone).
  */
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -44,6 +45,7 @@ export class McpSession implements SessionState {
   readonly server: Server;
   private readonly openedAt = Date.now();
   private lastSeen = Date.now();
+  private openRequests = 0;
   private activeCalls = 0;
 
   constructor(
@@ -66,9 +68,18 @@ export class McpSession implements SessionState {
     return this.transport.sessionId;
   }
 
-  /** A request arrived: the session is in use now (a stream staying open afterwards is not use). */
-  touch(): void {
+  /**
+   * Counts a request as activity: a POST or DELETE until its response ends, a GET
+   * stream only when it arrives (a stream staying open afterwards is not use).
+   */
+  track(res: ServerResponse, isStream: boolean): void {
     this.lastSeen = Date.now();
+    if (isStream) return;
+    this.openRequests++;
+    res.once('close', () => {
+      this.openRequests--;
+      this.lastSeen = Date.now();
+    });
   }
 
   beginCall(): () => void {
@@ -84,7 +95,7 @@ export class McpSession implements SessionState {
 
   isExpired(now: number, settings: SessionSettings): boolean {
     if (now - this.openedAt >= settings.maxLifetimeMs) return true;
-    return this.activeCalls === 0 && now - this.lastSeen >= settings.idleMs;
+    return this.openRequests === 0 && this.activeCalls === 0 && now - this.lastSeen >= settings.idleMs;
   }
 
   /** Closes the transport (ending its streams) and the server (aborting its calls). */
