@@ -51,7 +51,11 @@ export class McpSession implements SessionState {
   constructor(
     /** The token whose place in the session table this is; null on an open server. */
     readonly callerKey: string | null,
-    settings: SessionSettings, createServer: ServerFactory, onInitialized: (session: McpSession) => void, onClosed: (session: McpSession) => void) {
+    settings: SessionSettings,
+    createServer: ServerFactory,
+    onInitialized: (session: McpSession) => void,
+    onClosed: (session: McpSession) => void,
+  ) {
     this.events = new BoundedEventStore(settings.eventStoreMaxEvents, settings.eventStoreMaxBytes);
     this.transport = new StreamableHTTPServerTransport({
       // randomUUID draws from the CSPRNG: 122 random bits, not guessable.
