@@ -48,7 +48,7 @@ t.test('a token cannot fill the session table: none without scopes, a few per to
 });
 
 t.test('an open stream does not keep a session alive: it expires when idle, its stream is closed, and a new one opens', async (t) => {
-  const idle = await startGateway({ SLIPWAY_MCP_SESSION_IDLE_SECONDS: '1' });
+  const idle = await startGateway({ SLIPWAY_MCP_SESSION_IDLE_SECONDS: '2' });
   t.teardown(() => idle.close());
   const url = `${idle.url}/mcp`;
   const session = await rawInitialize(url);
