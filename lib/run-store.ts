@@ -203,6 +203,24 @@ export class RunStore {
     return (this.statement(sql).all(params) as Row[]).map(toRecord);
   }
 
+  /**
+   * One owner's finished runs, newest first, with the bytes their records hold (the
+   * output and what a kind of run adds): what the per-caller storage budget weighs.
+   */
+  finishedOf(owner: string | null): { id: string; bytes: number }[] {
+    const placeholders = FINAL_STATUSES.map(() => '?').join(', ');
+    const sql = `SELECT id, length(CAST(stdout AS BLOB)) + length(CAST(stderr AS BLOB)) + ifnull(length(CAST(extra AS BLOB)), 0) AS bytes
+      FROM runs WHERE owner IS ? AND status IN (${placeholders}) ORDER BY finished_at DESC, id DESC`;
+    return this.statement(sql).all(owner, ...FINAL_STATUSES) as { id: string; bytes: number }[];
+  }
+
+  delete(ids: readonly string[]): void {
+    const statement = this.statement('DELETE FROM runs WHERE id = ?');
+    this.db.transaction(() => {
+      for (const id of ids) statement.run(id);
+    })();
+  }
+
   /** Deletes final runs finished before `cutoff`; returns their ids so their logs go too. */
   expire(cutoff: Date): string[] {
     const placeholders = FINAL_STATUSES.map(() => '?').join(', ');

@@ -9,7 +9,8 @@ import type { ActiveRuns } from './active-runs.js';
 import { SlipwayError } from './errors.js';
 import type { RunKind } from './labels.js';
 import type { RunLogs } from './run-log.js';
-import type { RunQueue } from './run-queue.js';
+import type { Lane, RunQueue } from './run-queue.js';
+import { enforceStorageBudget, type StorageBudget } from './run-retention.js';
 import type { RunEvent } from './run-events.js';
 import { isFinal, type RunStore, type StoredRun } from './run-store.js';
 import { RunResult } from '../schemas/run-result.js';
@@ -44,8 +45,6 @@ interface LiveRun {
 
 export class RunManager {
   private readonly live = new Map<string, LiveRun>();
-  /** Live runs per owner, for per-token concurrency bounds. */
-  private readonly ownerOf = new Map<string, string>();
   /** Live runs whose output has a gap (a `gap` event): their record says log_truncated. */
   private readonly gapped = new Set<string>();
 
@@ -55,6 +54,7 @@ export class RunManager {
     private readonly queue: RunQueue,
     private readonly active: ActiveRuns,
     private readonly log: Logger,
+    private readonly storage: StorageBudget = { maxBytesPerCaller: Infinity, maxRecordsPerCaller: Infinity },
   ) {}
 
   /**
@@ -68,8 +68,9 @@ export class RunManager {
       const existing = this.store.byIdempotencyKey(owner, options.idempotencyKey);
       if (existing) return this.replay(existing, requestHash, options);
     }
-    this.queue.admit();
-    this.admitOwner(owner, options.maxOwnerRuns);
+    const lane = { owner: owner ?? '', maxRunning: options.maxOwnerRuns };
+    this.admitOwner(lane);
+    this.queue.admit(lane);
     const runId = randomUUID();
     this.store.insert({ id: runId, kind: plan.kind, image: plan.image, owner, idempotencyKey: options.idempotencyKey ?? null, requestHash, timeoutMs: plan.timeoutMs });
     this.logs.start(runId);
@@ -79,7 +80,7 @@ export class RunManager {
     options.signal?.addEventListener('abort', cancelByCaller, { once: true });
     const emit = this.emitter(runId, options.onEvent);
     const done = this.queue
-      .run(() => plan.execute({ runId, signal: controller.signal, emit }), controller.signal)
+      .run(() => plan.execute({ runId, signal: controller.signal, emit }), controller.signal, lane)
       .then(
         (result) => this.finish(runId, result),
         (err: unknown) => this.fail(runId, plan.image, err, controller.signal.aborted),
@@ -87,10 +88,8 @@ export class RunManager {
       .finally(() => {
         options.signal?.removeEventListener('abort', cancelByCaller);
         this.live.delete(runId);
-        this.ownerOf.delete(runId);
       });
     this.live.set(runId, { controller, done });
-    if (owner) this.ownerOf.set(runId, owner);
     if (!options.wait) {
       done.catch(() => undefined); // the record carries the outcome
       return toResult(this.get(runId));
@@ -104,7 +103,7 @@ export class RunManager {
     const controller = new AbortController();
     const emit = this.emitter(runId, undefined);
     const done = this.queue
-      .hold(() => follow({ signal: controller.signal, emit }))
+      .hold(() => follow({ signal: controller.signal, emit }), { owner: this.store.get(runId)?.owner ?? '' })
       .then(
         (result) => this.finish(runId, result),
         (err: unknown) => this.fail(runId, this.store.get(runId)?.image ?? '', err, false),
@@ -148,12 +147,12 @@ export class RunManager {
     await Promise.allSettled([...this.live.values()].map((l) => l.done));
   }
 
-  private admitOwner(owner: string | null, max: number | undefined): void {
-    if (!owner || max === undefined) return;
-    let count = 0;
-    for (const o of this.ownerOf.values()) if (o === owner) count += 1;
-    if (count >= max) {
-      throw new SlipwayError('SLIPWAY_ERR_RATE_LIMITED', `${owner} already has ${count} runs queued or executing, its limit; retry later`, { retryAfterSeconds: this.queue.retryAfterSeconds });
+  /** A token's policy bounds its runs queued and executing together. */
+  private admitOwner(lane: Lane): void {
+    if (!lane.owner || lane.maxRunning === undefined) return;
+    const { running, queued } = this.queue.ownerStats(lane.owner);
+    if (running + queued >= lane.maxRunning) {
+      throw new SlipwayError('SLIPWAY_ERR_RATE_LIMITED', `${lane.owner} already has ${running + queued} runs queued or executing, its limit; retry later`, { retryAfterSeconds: this.queue.retryAfterSeconds });
     }
   }
 
@@ -190,6 +189,9 @@ export class RunManager {
     if (Object.keys(extra).length > 0) this.store.setExtra(runId, extra);
     this.logs.append(runId, 'end', { status: result.status, exit_code: result.exit_code, error_message: result.error_message });
     this.logs.finish(runId);
+    const owner = this.store.get(runId)?.owner ?? null;
+    const deleted = enforceStorageBudget(this.store, this.logs, owner, this.storage);
+    if (deleted.length > 0) this.log.info({ owner, deleted: deleted.length }, 'deleted the oldest finished runs beyond the caller\'s storage budget');
     return result;
   }
 

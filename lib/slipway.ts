@@ -54,7 +54,19 @@ export interface SlipwaySettings {
   /** Registry hosts a pull may reach even at internal addresses (SLIPWAY_REGISTRY_ALLOWED_HOSTS). */
   registryAllowedHosts?: string[] | undefined;
   repoBuild: RepoBuildSettings;
-  runs: { maxConcurrent: number; maxQueued: number; retryAfterSeconds: number; logMaxBytes: number; retentionSeconds: number; sweepIntervalSeconds: number };
+  runs: {
+    maxConcurrent: number;
+    maxQueued: number;
+    retryAfterSeconds: number;
+    logMaxBytes: number;
+    retentionSeconds: number;
+    sweepIntervalSeconds: number;
+    /** Fair sharing of slots and storage between callers (server/config.ts). */
+    maxRunningPerCaller: number;
+    maxQueuedPerCaller: number;
+    storagePerCallerBytes: number;
+    recordsPerCaller: number;
+  };
 }
 
 /** How a caller starts a run: wait for it or not, as whom, with which retry key. */
@@ -96,8 +108,14 @@ export class Slipway {
     this.presets = mergePresets(settings.languagePresets);
     this.store = new RunStore(settings.dataDir);
     this.logs = new RunLogs(join(settings.dataDir, 'logs'), settings.runs.logMaxBytes);
-    const queue = new RunQueue(settings.runs.maxConcurrent, settings.runs.maxQueued, settings.runs.retryAfterSeconds);
-    this.runs = new RunManager(this.store, this.logs, queue, this.activeRuns, log);
+    const queue = new RunQueue(settings.runs.maxConcurrent, settings.runs.maxQueued, settings.runs.retryAfterSeconds, {
+      running: settings.runs.maxRunningPerCaller,
+      queued: settings.runs.maxQueuedPerCaller,
+    });
+    this.runs = new RunManager(this.store, this.logs, queue, this.activeRuns, log, {
+      maxBytesPerCaller: settings.runs.storagePerCallerBytes,
+      maxRecordsPerCaller: settings.runs.recordsPerCaller,
+    });
     this.openCaller = { name: null, seesAll: true, policy: settings.policy };
   }
 

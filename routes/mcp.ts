@@ -33,7 +33,9 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
   const sessions = new McpSessions(
     {
       idleMs: mcp.sessionIdleSeconds * 1000,
+      maxLifetimeMs: mcp.sessionMaxSeconds * 1000,
       maxSessions: mcp.maxSessions,
+      maxSessionsPerCaller: mcp.maxSessionsPerCaller,
       eventStoreMaxEvents: mcp.eventStoreMaxEvents,
       eventStoreMaxBytes: mcp.eventStoreMaxBytes,
     },
@@ -61,6 +63,11 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
     config: { scope: 'mcp' },
     onRequest: checkOriginAndHost,
     handler: async (request, reply) => {
+      // A JSON-RPC batch would carry any number of tool calls through one request, past
+      // the per-request rate limit. MCP 2025-06-18 removed batching; the SDK still reads it.
+      if (Array.isArray(request.body)) {
+        return refuse(reply, 400, -32600, 'Invalid Request: JSON-RPC batches are not accepted; send one message per request');
+      }
       const header = request.headers['mcp-session-id'];
       const sessionId = Array.isArray(header) ? header[0] : header;
       let session;
@@ -68,8 +75,17 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
         session = sessions.get(sessionId);
         if (!session) return refuse(reply, 404, -32001, 'Session not found');
       } else if (request.method === 'POST' && isInitializeRequest(request.body)) {
-        if (!sessions.hasRoom()) return refuse(reply.header('retry-after', '30'), 503, -32000, 'Too many MCP sessions; try again later');
-        session = await sessions.open();
+        // A token that may do nothing has no use for a place in the shared session table.
+        if (request.scopes.size === 0) return refuse(reply, 403, -32000, 'Forbidden: this token has no scopes, so it cannot open an MCP session');
+        // An open server has one caller: the server-wide cap is its bound.
+        const callerKey = request.caller.name;
+        const room = sessions.hasRoom(callerKey);
+        if (room === 'server_full') return refuse(reply.header('retry-after', '30'), 503, -32000, 'Too many MCP sessions; try again later');
+        if (room === 'caller_full') {
+          const message = `Too many MCP sessions for this caller (at most ${mcp.maxSessionsPerCaller}); end one with DELETE or try again later`;
+          return refuse(reply.header('retry-after', '30'), 429, -32000, message);
+        }
+        session = await sessions.open(callerKey);
       } else {
         return refuse(reply, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
       }
@@ -78,7 +94,7 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
       if (session.owner === undefined) session.owner = request.caller.name;
       else if (session.owner !== request.caller.name) return refuse(reply, 404, -32001, 'Session not found');
 
-      session.track(reply.raw);
+      session.track(reply.raw, request.method === 'GET');
       // The SDK hands `auth` to every handler as extra.authInfo: that is how tools learn the caller.
       const mcpCaller: McpCaller = { caller: request.caller, scopes: request.scopes };
       (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = { token: '', clientId: request.caller.name ?? 'open', scopes: [...request.scopes], extra: { ...mcpCaller } };

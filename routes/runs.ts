@@ -84,22 +84,26 @@ const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { run_id: runId } = request.params;
+      // Everything that can refuse the request comes first: only a stream that opens takes a slot.
       app.slipway.runs.get(runId, ownerFilter(request.caller)); // 404 before the stream starts
-      const release = streams.acquire(request.caller.name ?? request.ip);
       const header = request.headers['last-event-id'];
       const afterId = header !== undefined ? Number(header) : (request.query.last_event_id ?? 0);
       if (!Number.isSafeInteger(afterId)) throw invalidInput('last-event-id', 'Last-Event-ID must be an event id');
-      const socket = reply.raw.socket;
-      if (socket) {
-        openSockets.add(socket);
-        socket.once('close', () => openSockets.delete(socket));
-      }
-      const closed = new AbortController();
-      request.raw.on('close', () => closed.abort());
-      reply.raw.on('close', () => closed.abort());
-      reply.hijack();
-      const { sseHeartbeatSeconds, sseStallSeconds } = app.config.runs;
+      const release = streams.acquire(request.caller.name ?? request.ip);
       try {
+        const socket = reply.raw.socket;
+        if (socket) {
+          openSockets.add(socket);
+          socket.once('close', () => openSockets.delete(socket));
+        }
+        const closed = new AbortController();
+        request.raw.on('close', () => closed.abort());
+        reply.raw.on('close', () => {
+          closed.abort();
+          release(); // a client gone is a slot given back, whatever the writer is waiting on
+        });
+        reply.hijack();
+        const { sseHeartbeatSeconds, sseStallSeconds } = app.config.runs;
         const outcome = await writeEventStream(reply.raw, app.slipway.logs.read(runId, afterId, closed.signal), {
           format: request.query.format ?? 'sse',
           heartbeatMs: sseHeartbeatSeconds * 1000,

@@ -9,6 +9,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Caller, CallerPolicy } from '../lib/caller.js';
 import { SlipwayError } from '../lib/errors.js';
+import { AuthFailureLimiter } from './auth-failures.js';
 import type { Config } from './config.js';
 import { findToken, type Scope, type TokenEntry } from './tokens.js';
 
@@ -91,6 +92,7 @@ function bearer(request: FastifyRequest): string | undefined {
 export function registerAuth(app: FastifyInstance, config: Config, openCaller: Caller): void {
   const { tokens } = config.auth;
   const callers = new Map(tokens.map((t) => [t.name, tokenCaller(config, t)]));
+  const failures = new AuthFailureLimiter(config.auth.failuresPerMinute, 60_000);
   app.decorateRequest('caller', null as unknown as Caller);
   app.decorateRequest('scopes', null as unknown as ReadonlySet<Scope>);
   app.addHook('onRequest', async (request) => {
@@ -101,10 +103,14 @@ export function registerAuth(app: FastifyInstance, config: Config, openCaller: C
       request.scopes = ALL_SCOPES;
       return;
     }
+    failures.check(request.ip);
     const presented = bearer(request);
     if (presented === undefined) throw new SlipwayError('SLIPWAY_ERR_UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer <token>)');
     const token = findToken(tokens, presented);
-    if (!token) throw new SlipwayError('SLIPWAY_ERR_UNAUTHORIZED', 'the bearer token is not valid', { field: 'authorization' });
+    if (!token) {
+      failures.fail(request.ip);
+      throw new SlipwayError('SLIPWAY_ERR_UNAUTHORIZED', 'the bearer token is not valid', { field: 'authorization' });
+    }
     request.caller = callers.get(token.name)!;
     request.scopes = token.scopes;
     if (scope !== 'mcp') requireScope(token.scopes, scope);

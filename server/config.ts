@@ -67,6 +67,8 @@ export interface AuthConfig {
   maxStreamsPerToken: number;
   /** Runs one token may have queued or executing at once, unless its policy says otherwise. */
   maxRunsPerToken: number;
+  /** Wrong tokens one client address may present per minute before it is refused with 429. */
+  failuresPerMinute: number;
 }
 
 /** Run records, their logs, and how many runs execute at once (lib/runs.ts). */
@@ -81,6 +83,14 @@ export interface RunsConfig {
   sseHeartbeatSeconds: number;
   /** SSE: a reader that accepts nothing for this long is cut off (it can resume). */
   sseStallSeconds: number;
+  /** Runs one caller may execute at once, whatever its token's policy says; below maxConcurrent so another caller always finds a slot. */
+  maxRunningPerCaller: number;
+  /** Runs one caller may have waiting for a slot; 429 beyond. */
+  maxQueuedPerCaller: number;
+  /** Bytes of finished runs' records and logs one caller keeps; its oldest runs are deleted beyond. */
+  storagePerCallerBytes: number;
+  /** Finished run records one caller keeps; its oldest are deleted beyond. */
+  recordsPerCaller: number;
 }
 
 /** The MCP door at /mcp (routes/mcp.ts, server/mcp/). */
@@ -97,6 +107,10 @@ export interface McpConfig {
   sessionIdleSeconds: number;
   /** Sessions open at once; an initialize beyond it is refused with 503. */
   maxSessions: number;
+  /** Sessions one token may hold; 429 beyond (an open server's one caller has the whole table). */
+  maxSessionsPerCaller: number;
+  /** A session ends this long after it opened, even while in use. */
+  sessionMaxSeconds: number;
   /** Per-session bound of the resumability event store, in messages and in bytes of JSON. */
   eventStoreMaxEvents: number;
   eventStoreMaxBytes: number;
@@ -182,6 +196,7 @@ export function loadConfig(env: Source = process.env): Config {
   const cpuCap = cpus(src, 'SLIPWAY_CPU_MAX', 2);
   const pidsCap = int(src, 'SLIPWAY_PIDS_MAX', 256, 1);
   const timeoutCap = int(src, 'SLIPWAY_TIMEOUT_MAX_SECONDS', 3600, 1);
+  const maxConcurrent = int(src, 'SLIPWAY_MAX_CONCURRENT_RUNS', 4, 1);
   const config: Config = {
     host: src.HOST || '127.0.0.1',
     port: int(src, 'PORT', 8080),
@@ -217,11 +232,12 @@ export function loadConfig(env: Source = process.env): Config {
       rateLimitPerMinute: int(src, 'SLIPWAY_RATE_LIMIT', 600),
       maxStreamsPerToken: int(src, 'SLIPWAY_MAX_STREAMS_PER_TOKEN', 16, 1),
       maxRunsPerToken: int(src, 'SLIPWAY_MAX_RUNS_PER_TOKEN', 8, 1),
+      failuresPerMinute: int(src, 'SLIPWAY_AUTH_FAILURES_PER_MINUTE', 30, 1),
     },
     imageAllow: list(src, 'SLIPWAY_IMAGE_ALLOW', []),
     allowBuilds: bool(src, 'SLIPWAY_ALLOW_BUILDS', true),
     runs: {
-      maxConcurrent: int(src, 'SLIPWAY_MAX_CONCURRENT_RUNS', 4, 1),
+      maxConcurrent,
       maxQueued: int(src, 'SLIPWAY_MAX_QUEUED_RUNS', 32),
       retryAfterSeconds: int(src, 'SLIPWAY_RETRY_AFTER_SECONDS', 5, 1),
       logMaxBytes: int(src, 'SLIPWAY_RUN_LOG_MAX_BYTES', 16 * MIB, 1024),
@@ -229,12 +245,18 @@ export function loadConfig(env: Source = process.env): Config {
       sweepIntervalSeconds: int(src, 'SLIPWAY_RUN_SWEEP_INTERVAL_SECONDS', 300, 1),
       sseHeartbeatSeconds: int(src, 'SLIPWAY_SSE_HEARTBEAT_SECONDS', 15, 1),
       sseStallSeconds: int(src, 'SLIPWAY_SSE_STALL_SECONDS', 30, 1),
+      maxRunningPerCaller: int(src, 'SLIPWAY_MAX_RUNNING_PER_CALLER', Math.max(1, maxConcurrent - 1), 1),
+      maxQueuedPerCaller: int(src, 'SLIPWAY_MAX_QUEUED_PER_CALLER', 8),
+      storagePerCallerBytes: int(src, 'SLIPWAY_RUN_STORAGE_PER_CALLER_BYTES', 256 * MIB, 1024),
+      recordsPerCaller: int(src, 'SLIPWAY_RUN_RECORDS_PER_CALLER', 1000, 1),
     },
     mcp: {
       allowedOrigins: list(src, 'SLIPWAY_MCP_ALLOWED_ORIGINS', LOOPBACK_NAMES.flatMap((h) => [`http://${h}`, `https://${h}`])),
       allowedHosts: list(src, 'SLIPWAY_MCP_ALLOWED_HOSTS', LOOPBACK_NAMES),
       sessionIdleSeconds: num(src, 'SLIPWAY_MCP_SESSION_IDLE_SECONDS', 1800),
       maxSessions: int(src, 'SLIPWAY_MCP_MAX_SESSIONS', 1000, 1),
+      maxSessionsPerCaller: int(src, 'SLIPWAY_MCP_MAX_SESSIONS_PER_CALLER', 16, 1),
+      sessionMaxSeconds: num(src, 'SLIPWAY_MCP_SESSION_MAX_SECONDS', 24 * 3600),
       eventStoreMaxEvents: int(src, 'SLIPWAY_MCP_EVENT_STORE_MAX_EVENTS', 1000, 1),
       eventStoreMaxBytes: int(src, 'SLIPWAY_MCP_EVENT_STORE_MAX_BYTES', MIB, 1024),
     },

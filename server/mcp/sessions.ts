@@ -4,10 +4,15 @@
  * random `Mcp-Session-Id`.
  *
  * Memory must not grow with sessions that clients open and then drop without a
- * DELETE, so a session that has had no open request and no tool call under way for
- * the idle timeout is closed and forgotten, with everything it held. A session with a
- * call under way is never idle: its client may have dropped the connection and mean to
- * resume, and closing the session would cancel the run.
+ * DELETE, so a session that has had no request and no tool call under way for the
+ * idle timeout is closed and forgotten, with everything it held, its open streams
+ * included: an open GET stream is not activity, or one caller could hold sessions
+ * forever by leaving streams open. A session with a call under way is not idle: its
+ * client may have dropped the connection and mean to resume, and closing the session
+ * would cancel the run. Every session ends at its maximum lifetime regardless.
+ *
+ * The session table is shared, so each token may hold only a few of its places (an
+ * open server has one caller, bounded by the table's size alone).
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -20,7 +25,11 @@ import type { SessionState } from './mcp-server.js';
 
 export interface SessionSettings {
   idleMs: number;
+  /** A session ends this long after it opened, however busy. */
+  maxLifetimeMs: number;
   maxSessions: number;
+  /** Sessions one caller may hold at once. */
+  maxSessionsPerCaller: number;
   eventStoreMaxEvents: number;
   eventStoreMaxBytes: number;
 }
@@ -34,11 +43,19 @@ export class McpSession implements SessionState {
   readonly events: BoundedEventStore;
   readonly transport: StreamableHTTPServerTransport;
   readonly server: Server;
+  private readonly openedAt = Date.now();
   private lastSeen = Date.now();
   private openRequests = 0;
   private activeCalls = 0;
 
-  constructor(settings: SessionSettings, createServer: ServerFactory, onInitialized: (session: McpSession) => void, onClosed: (session: McpSession) => void) {
+  constructor(
+    /** The token whose place in the session table this is; null on an open server. */
+    readonly callerKey: string | null,
+    settings: SessionSettings,
+    createServer: ServerFactory,
+    onInitialized: (session: McpSession) => void,
+    onClosed: (session: McpSession) => void,
+  ) {
     this.events = new BoundedEventStore(settings.eventStoreMaxEvents, settings.eventStoreMaxBytes);
     this.transport = new StreamableHTTPServerTransport({
       // randomUUID draws from the CSPRNG: 122 random bits, not guessable.
@@ -55,10 +72,14 @@ export class McpSession implements SessionState {
     return this.transport.sessionId;
   }
 
-  /** Counts an HTTP request (a POST, or a GET stream) as open until its response closes. */
-  track(res: ServerResponse): void {
-    this.openRequests++;
+  /**
+   * Counts a request as activity: a POST or DELETE until its response ends, a GET
+   * stream only when it arrives (a stream staying open afterwards is not use).
+   */
+  track(res: ServerResponse, isStream: boolean): void {
     this.lastSeen = Date.now();
+    if (isStream) return;
+    this.openRequests++;
     res.once('close', () => {
       this.openRequests--;
       this.lastSeen = Date.now();
@@ -76,8 +97,9 @@ export class McpSession implements SessionState {
     };
   }
 
-  isIdle(now: number, idleMs: number): boolean {
-    return this.openRequests === 0 && this.activeCalls === 0 && now - this.lastSeen >= idleMs;
+  isExpired(now: number, settings: SessionSettings): boolean {
+    if (now - this.openedAt >= settings.maxLifetimeMs) return true;
+    return this.openRequests === 0 && this.activeCalls === 0 && now - this.lastSeen >= settings.idleMs;
   }
 
   /** Closes the transport (ending its streams) and the server (aborting its calls). */
@@ -86,8 +108,12 @@ export class McpSession implements SessionState {
   }
 }
 
+export type RoomVerdict = 'ok' | 'server_full' | 'caller_full';
+
 export class McpSessions {
   private readonly sessions = new Map<string, McpSession>();
+  /** Every session not yet closed, with an id or still initializing: what the caps count. */
+  private readonly live = new Set<McpSession>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -109,15 +135,20 @@ export class McpSessions {
     return this.sessions.get(id);
   }
 
-  /** Whether another session may be opened (expired ones are swept first). */
-  hasRoom(): boolean {
+  /** Whether `callerKey` may open another session (expired ones are swept first). */
+  hasRoom(callerKey: string | null): RoomVerdict {
     this.sweep();
-    return this.sessions.size < this.settings.maxSessions;
+    if (this.live.size >= this.settings.maxSessions) return 'server_full';
+    if (callerKey === null) return 'ok';
+    let held = 0;
+    for (const session of this.live) if (session.callerKey === callerKey) held++;
+    return held >= this.settings.maxSessionsPerCaller ? 'caller_full' : 'ok';
   }
 
   /** A session for an initialize request; it is registered once the transport gives it an id. */
-  async open(): Promise<McpSession> {
+  async open(callerKey: string | null): Promise<McpSession> {
     const session = new McpSession(
+      callerKey,
       this.settings,
       this.createServer,
       (s) => {
@@ -125,19 +156,21 @@ export class McpSessions {
         this.log.info({ session: s.id, sessions: this.sessions.size }, 'MCP session opened');
       },
       (s) => {
+        this.live.delete(s);
         if (s.id !== undefined && this.sessions.delete(s.id)) this.log.info({ session: s.id, sessions: this.sessions.size }, 'MCP session closed');
       },
     );
+    this.live.add(session);
     session.server.onerror = (err) => this.log.debug({ err: err.message }, 'MCP transport');
     await session.server.connect(session.transport);
     return session;
   }
 
-  /** Closes sessions idle for longer than the timeout; returns how many. */
+  /** Closes (with their streams) sessions idle for longer than the timeout or past their lifetime; returns how many. */
   sweep(now = Date.now()): number {
     let closed = 0;
     for (const session of this.sessions.values()) {
-      if (!session.isIdle(now, this.settings.idleMs)) continue;
+      if (!session.isExpired(now, this.settings)) continue;
       closed++;
       this.log.info({ session: session.id }, 'MCP session expired');
       void session.close().catch((err) => this.log.warn({ err, session: session.id }, 'closing an expired MCP session failed'));
@@ -148,7 +181,8 @@ export class McpSessions {
   /** At shutdown: ends every stream (so the HTTP server can close) and aborts every call. */
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
-    await Promise.allSettled([...this.sessions.values()].map((s) => s.close()));
+    await Promise.allSettled([...this.live].map((s) => s.close()));
     this.sessions.clear();
+    this.live.clear();
   }
 }

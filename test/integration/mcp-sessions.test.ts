@@ -7,8 +7,9 @@ import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient, containerGone, eventually, INITIALIZE, rawInitialize, rawRequest } from '../fixtures/mcp.js';
 
-// Sessions expire after one idle second here, so expiry can be watched.
-const gw = await startGateway({ SLIPWAY_MCP_SESSION_IDLE_SECONDS: '1' });
+// Sessions expire after five idle seconds here, so expiry can be watched (idle is time
+// without a request: on a loaded machine seconds can pass between a client's requests).
+const gw = await startGateway({ SLIPWAY_MCP_SESSION_IDLE_SECONDS: '5' });
 t.teardown(() => gw.close());
 const mcpUrl = `${gw.url}/mcp`;
 const port = new URL(gw.url).port;
@@ -65,14 +66,19 @@ t.test('DELETE cancels the calls its session still has running', async (t) => {
 });
 
 t.test('dropped sessions expire when idle and the session map empties', async (t) => {
-  // SDK clients that used their session, then vanished without a DELETE ...
-  const clients = await Promise.all(Array.from({ length: 20 }, () => connectClient(gw.url)));
-  await Promise.all(clients.map((c) => c.client.listTools()));
-  const ids = clients.map((c) => c.transport.sessionId!);
-  let registered = ids.filter((id) => gw.app.mcpSessions.get(id)).length;
-  await Promise.all(clients.map((c) => c.client.close()));
-  // ... and raw initializes whose connection simply closed. Each is checked at once:
-  // the first ones may already expire while the rest are being opened.
+  // SDK clients that used their session, then vanished without a DELETE, one after the
+  // other (clients in this process compete with the gateway for its event loop). Each is
+  // checked as soon as it has been used: the first ones may expire while the rest connect.
+  const ids: string[] = [];
+  let registered = 0;
+  for (let i = 0; i < 20; i++) {
+    const c = await connectClient(gw.url);
+    await c.client.listTools();
+    ids.push(c.transport.sessionId!);
+    if (gw.app.mcpSessions.get(c.transport.sessionId!)) registered++;
+    await c.client.close();
+  }
+  // ... and raw initializes whose connection simply closed, each checked at once too.
   for (let i = 0; i < 30; i++) {
     const id = await rawInitialize(mcpUrl);
     if (gw.app.mcpSessions.get(id)) registered++;
@@ -80,7 +86,7 @@ t.test('dropped sessions expire when idle and the session map empties', async (t
   }
   t.equal(registered, 50, 'all 50 sessions were opened');
 
-  t.ok(await eventually(() => gw.app.mcpSessions.size === 0), 'every dropped session expired');
+  t.ok(await eventually(() => gw.app.mcpSessions.size === 0, 30_000), 'every dropped session expired');
   const stale = await rawRequest(mcpUrl, { method: 'POST', body: LIST, headers: { 'mcp-session-id': ids[0]! } });
   t.equal(stale.status, 404, 'an expired session is 404, and the client may initialize again');
 });
@@ -89,8 +95,8 @@ t.test('a connected client and a long call keep their session past the idle time
   const mcp = await connectClient(gw.url);
   t.teardown(() => mcp.close());
   const id = mcp.transport.sessionId!;
-  // Longer than the idle timeout: the call under way (and the open GET stream) keep it alive.
-  const res = (await mcp.client.callTool({ name: 'execute_docker_container', arguments: { image: BUSYBOX_IMAGE, command: ['sleep', '3'] } })) as any;
+  // Longer than the idle timeout: the call under way keeps it alive (an open GET stream alone would not).
+  const res = (await mcp.client.callTool({ name: 'execute_docker_container', arguments: { image: BUSYBOX_IMAGE, command: ['sleep', '6'] } })) as any;
   t.match(res.structuredContent, { status: 'succeeded' });
   t.ok(gw.app.mcpSessions.get(id), 'still open');
   const listed = await mcp.client.listTools();

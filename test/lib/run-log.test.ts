@@ -1,6 +1,6 @@
 import t from 'tap';
-import { appendFileSync, readFileSync } from 'node:fs';
-import { RunLogs, type StoredLogEvent } from '../../lib/run-log.js';
+import { appendFileSync, existsSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { INDEX_EVERY, RunLogs, type StoredLogEvent } from '../../lib/run-log.js';
 
 const RUN = '00000000-0000-4000-8000-000000000001';
 
@@ -223,4 +223,68 @@ t.test('read keeps multi-byte characters intact across its read chunks', async (
   const events = await within(collect(l.read(RUN, 0)));
   t.equal(events.length, 2);
   t.ok(events[0]!.data === text, 'read gives the same text, no U+FFFD');
+});
+
+/** A RunLogs whose reads are counted, byte for byte. */
+function countingLogs(t: { testdir(): string }, dir = t.testdir()): { logs: RunLogs; bytesRead: () => number; reset: () => void } {
+  let bytes = 0;
+  const logs = new RunLogs(dir, 64 * 1024 * 1024, (fd, buffer, position) => {
+    const read = readSync(fd, buffer, 0, buffer.length, position);
+    bytes += read;
+    return read;
+  });
+  return { logs, bytesRead: () => bytes, reset: () => (bytes = 0) };
+}
+
+function writeLongLog(l: RunLogs, events: number): void {
+  l.start(RUN);
+  for (let i = 1; i <= events; i++) l.append(RUN, 'stdout', `line ${i} ${'x'.repeat(80)}\n`, 90);
+  l.append(RUN, 'end', { status: 'succeeded' });
+  l.finish(RUN);
+}
+
+t.test('a page of a long log reads about what the page holds, not the whole log', async (t) => {
+  const { logs: l, bytesRead, reset } = countingLogs(t);
+  writeLongLog(l, 20_000);
+  const logBytes = statSync(l.path(RUN)).size;
+  t.ok(logBytes > 2_000_000, 'a log of megabytes');
+  reset();
+  const page = l.page(RUN, 15_000, 10);
+  t.strictSame(page.map((e) => e.id), [15_001, 15_002, 15_003, 15_004, 15_005, 15_006, 15_007, 15_008, 15_009, 15_010]);
+  t.ok(bytesRead() > 0 && bytesRead() <= 16 * 1024 + 16 * 20, `read ${bytesRead()} bytes of ${logBytes}: one chunk and an index search`);
+  reset();
+  t.strictSame(l.page(RUN, 19_995, 100).map((e) => e.id), [19_996, 19_997, 19_998, 19_999, 20_000, 20_001], 'the last page ends with the end event');
+  t.ok(bytesRead() <= 2 * 16 * 1024 + 16 * 20, 'so does the last page');
+  reset();
+  t.strictSame(l.page(RUN, 0, 3).map((e) => e.id), [1, 2, 3]);
+  t.ok(bytesRead() > 0 && bytesRead() <= 16 * 1024 + 16 * 20, 'and the first');
+});
+
+t.test('resuming a stream after an event id seeks through the index too', async (t) => {
+  const { logs: l, bytesRead, reset } = countingLogs(t);
+  writeLongLog(l, 20_000);
+  reset();
+  const reader = l.read(RUN, 18_000);
+  const first = await reader.next();
+  await reader.return(undefined);
+  t.equal((first.value as StoredLogEvent).id, 18_001);
+  t.ok(bytesRead() > 0 && bytesRead() <= 64 * 1024 + 16 * 20, `read ${bytesRead()} bytes before the first event`);
+});
+
+t.test('the index is rebuilt from the log when a run is continued, and a log without one still pages', async (t) => {
+  const dir = t.testdir();
+  const first = new RunLogs(dir, 64 * 1024 * 1024);
+  first.start(RUN);
+  for (let i = 1; i <= 300; i++) first.append(RUN, 'stdout', `${i}\n`, 2);
+  rmSync(first.indexPath(RUN)); // a crash, or a log from before indexes
+  t.strictSame(first.page(RUN, 250, 2).map((e) => e.data), ['251\n', '252\n'], 'read from the start without an index');
+  const { logs: second, bytesRead, reset } = countingLogs(t, dir);
+  second.start(RUN);
+  t.equal(statSync(second.indexPath(RUN)).size, 16 * Math.ceil(300 / INDEX_EVERY), 'one entry per INDEX_EVERY events');
+  second.append(RUN, 'stdout', '301\n', 4);
+  reset();
+  t.strictSame(second.page(RUN, 299, 5).map((e) => e.data), ['300\n', '301\n']);
+  t.ok(bytesRead() < 16 * 1024, 'from the indexed offset');
+  second.remove(RUN);
+  t.notOk(existsSync(second.indexPath(RUN)), 'removing a log removes its index');
 });

@@ -195,3 +195,90 @@ t.test('hold: a run already executing takes a slot without waiting for one', asy
   t.same(queue.stats, { running: 0, queued: 0 });
   t.doesNotThrow(() => queue.admit(), 'the slot is free again');
 });
+
+t.test('a freed slot goes to the next owner in turn, not to the flood queued first', async (t) => {
+  const q = new RunQueue(2, 20, 5, { running: 2 });
+  const tasks = new Tasks();
+  const flood = ['a1', 'a2', 'a3', 'a4'].map((name) => q.run(tasks.task(name), undefined, { owner: 'a' }));
+  const b = q.run(tasks.task('b1'), undefined, { owner: 'b' });
+  const c = q.run(tasks.task('c1'), undefined, { owner: 'c' });
+  await tick();
+  t.strictSame(tasks.started, ['a1', 'a2']);
+  tasks.finish('a1');
+  await tick();
+  t.strictSame(tasks.started, ['a1', 'a2', 'a3'], 'a is first in line; its turn then passes to b and c');
+  tasks.finish('a2');
+  await tick();
+  t.strictSame(tasks.started, ['a1', 'a2', 'a3', 'b1'], 'b before the rest of a\'s flood');
+  tasks.finish('a3');
+  await tick();
+  t.strictSame(tasks.started, ['a1', 'a2', 'a3', 'b1', 'c1'], 'then c');
+  tasks.finish('b1');
+  await tick();
+  t.strictSame(tasks.started.at(-1), 'a4', 'and a again');
+  tasks.finish('c1');
+  tasks.finish('a4');
+  await Promise.all([...flood, b, c]);
+  t.strictSame(q.stats, { running: 0, queued: 0 });
+});
+
+t.test('one owner executes at most its share, so another owner always finds a slot', async (t) => {
+  const q = new RunQueue(3, 20, 5); // the share defaults to maxConcurrent - 1
+  const tasks = new Tasks();
+  const flood = ['a1', 'a2', 'a3', 'a4'].map((name) => {
+    q.admit({ owner: 'a' });
+    return q.run(tasks.task(name), undefined, { owner: 'a' });
+  });
+  await tick();
+  t.strictSame(tasks.started, ['a1', 'a2'], 'a holds two of three slots, however many it queues');
+  t.strictSame(q.ownerStats('a'), { running: 2, queued: 2 });
+  q.admit({ owner: 'b' });
+  const b = q.run(tasks.task('b1'), undefined, { owner: 'b' });
+  await tick();
+  t.strictSame(tasks.started, ['a1', 'a2', 'b1'], 'b starts at once while a\'s runs go on');
+  tasks.finish('b1');
+  t.equal(await b, 'b1 done');
+  await tick();
+  t.strictSame(tasks.started, ['a1', 'a2', 'b1'], 'the slot b gave back is not a\'s to take');
+  for (const name of ['a1', 'a2']) tasks.finish(name);
+  await tick();
+  for (const name of ['a3', 'a4']) tasks.finish(name);
+  await Promise.all(flood);
+});
+
+t.test('an owner\'s policy cap below its share is honoured; above it, the share wins', async (t) => {
+  const q = new RunQueue(4, 20, 5, { running: 2 });
+  const tasks = new Tasks();
+  const low = ['l1', 'l2'].map((name) => q.run(tasks.task(name), undefined, { owner: 'low', maxRunning: 1 }));
+  const high = ['h1', 'h2', 'h3'].map((name) => q.run(tasks.task(name), undefined, { owner: 'high', maxRunning: 10 }));
+  await tick();
+  t.strictSame(tasks.started, ['l1', 'h1', 'h2']);
+  t.strictSame(q.stats, { running: 3, queued: 2 });
+  for (const name of ['l1', 'h1']) tasks.finish(name);
+  await tick();
+  t.strictSame(tasks.started.slice(3).sort(), ['h3', 'l2']);
+  for (const name of ['h2', 'h3', 'l2']) tasks.finish(name);
+  await Promise.all([...low, ...high]);
+});
+
+t.test('one owner\'s queue is bounded: 429 with Retry-After for it, while another owner still queues', async (t) => {
+  const q = new RunQueue(2, 20, 9, { running: 1, queued: 2 });
+  const tasks = new Tasks();
+  const flood: Promise<string>[] = [];
+  for (const name of ['a1', 'a2', 'a3']) {
+    q.admit({ owner: 'a' });
+    flood.push(q.run(tasks.task(name), undefined, { owner: 'a' }));
+  }
+  t.throws(() => q.admit({ owner: 'a' }), { code: 'SLIPWAY_ERR_RATE_LIMITED', statusCode: 429, retryAfterSeconds: 9, message: /1 runs executing and 2 queued/ });
+  t.doesNotThrow(() => q.admit({ owner: 'b' }), 'b is not held to a\'s queue');
+  const b = q.run(tasks.task('b1'), undefined, { owner: 'b' });
+  await tick();
+  t.strictSame(tasks.started, ['a1', 'b1']);
+  for (const name of ['a1', 'b1']) tasks.finish(name);
+  await tick();
+  tasks.finish('a2');
+  await tick();
+  tasks.finish('a3');
+  await Promise.all([...flood, b]);
+  t.strictSame(q.stats, { running: 0, queued: 0 });
+});

@@ -29,7 +29,22 @@ t.test('defaults: loopback, the local socket, hardened limits, no network', asyn
   t.strictSame(c.languagePresets, {});
   t.strictSame(c.registryAuth, {});
   t.strictSame(c.registryAllowedHosts, [], 'no internal registry is allowed by default');
-  t.strictSame(c.runs, { maxConcurrent: 4, maxQueued: 32, retryAfterSeconds: 5, logMaxBytes: 16 * MIB, retentionSeconds: 604800, sweepIntervalSeconds: 300, sseHeartbeatSeconds: 15, sseStallSeconds: 30 });
+  t.strictSame(c.runs, {
+    maxConcurrent: 4,
+    maxQueued: 32,
+    retryAfterSeconds: 5,
+    logMaxBytes: 16 * MIB,
+    retentionSeconds: 604800,
+    sweepIntervalSeconds: 300,
+    sseHeartbeatSeconds: 15,
+    sseStallSeconds: 30,
+    maxRunningPerCaller: 3,
+    maxQueuedPerCaller: 8,
+    storagePerCallerBytes: 256 * MIB,
+    recordsPerCaller: 1000,
+  });
+  t.match(c.mcp, { maxSessionsPerCaller: 16, sessionMaxSeconds: 86400 });
+  t.equal(c.auth.failuresPerMinute, 30);
   t.strictSame(c.mcp.allowedHosts, ['localhost', '127.0.0.1', '[::1]']);
   t.strictSame(c.mcp.allowedOrigins, ['http://localhost', 'https://localhost', 'http://127.0.0.1', 'https://127.0.0.1', 'http://[::1]', 'https://[::1]']);
   t.strictSame(c.repoBuild.git.allowedHosts, []);
@@ -182,4 +197,11 @@ t.test('SLIPWAY_BACKEND chooses the backend: docker by default, an unknown one r
   t.equal(loadConfig({}).backend, 'docker');
   t.equal(loadConfig({ SLIPWAY_BACKEND: 'docker' }).backend, 'docker');
   t.throws(() => loadConfig({ SLIPWAY_BACKEND: 'kubernetes' }), { message: 'SLIPWAY_BACKEND must be one of docker, got "kubernetes"' });
+});
+
+t.test('one caller\'s share of the run slots leaves a slot for others, and is configurable', async (t) => {
+  t.equal(loadConfig({ SLIPWAY_MAX_CONCURRENT_RUNS: '1' }).runs.maxRunningPerCaller, 1, 'one slot: the queue takes turns');
+  t.equal(loadConfig({ SLIPWAY_MAX_CONCURRENT_RUNS: '10' }).runs.maxRunningPerCaller, 9);
+  t.equal(loadConfig({ SLIPWAY_MAX_CONCURRENT_RUNS: '10', SLIPWAY_MAX_RUNNING_PER_CALLER: '5' }).runs.maxRunningPerCaller, 5);
+  t.throws(() => loadConfig({ SLIPWAY_MAX_RUNNING_PER_CALLER: '0' }), /SLIPWAY_MAX_RUNNING_PER_CALLER must be an integer >= 1/);
 });
