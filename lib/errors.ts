@@ -23,6 +23,7 @@ export const ERROR_CATALOGUE = {
   SLIPWAY_ERR_REPO_TOO_LARGE: { status: 413, title: 'Repository or build context too large' },
   SLIPWAY_ERR_GIT_REMOTE: { status: 502, title: 'Git remote error' },
   SLIPWAY_ERR_GIT_TIMEOUT: { status: 504, title: 'Git remote timed out' },
+  SLIPWAY_ERR_PULL_FAILED: { status: 502, title: 'Image pull failed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

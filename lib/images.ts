@@ -51,12 +51,7 @@ export class Images {
       if (detail?.current !== undefined) progress.current = detail.current;
       if (detail?.total !== undefined) progress.total = detail.total;
       onProgress(progress);
-    }, signal).catch((err: unknown) => {
-      if (err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_IMAGE_NOT_FOUND') {
-        throw new SlipwayError(err.code, `image ${image} was not found: ${err.message}`, { field: 'image', cause: err });
-      }
-      throw err;
-    });
+    }, signal);
     const info = await this.docker.inspectImage(image);
     if (!info) throw new SlipwayError('SLIPWAY_ERR_IMAGE_NOT_FOUND', `image ${image} was not found after pulling`, { field: 'image' });
     const digest = info.RepoDigests?.[0]?.split('@')[1] ?? null;
