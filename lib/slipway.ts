@@ -12,6 +12,7 @@ import { pruneBuildImages } from './build-image-cache.js';
 import { invalidInput, policyDenied } from './errors.js';
 import { sweepStaleClones } from './git-clone.js';
 import { prepareRepoImage, type RepoBuildSettings } from './repo-image.js';
+import { checkRepoInput } from './repo-input.js';
 import { failedBuild, repoBuildFields } from './repo-run-result.js';
 import type { RepoRunInput, RepoRunResult } from '../schemas/repo-run.js';
 import { Executor, type ContainerRun, type RunOptions } from './executor.js';
@@ -208,6 +209,7 @@ export class Slipway {
     const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command');
     const entrypoint = toArgv(input.entrypoint, 'entrypoint');
+    await checkRepoInput(input, this.settings.repoBuild.git.allowedHosts);
     const deps = {
       docker: this.docker,
       log: this.log,
