@@ -4,7 +4,7 @@
  * container outside that view is "not found", so callers learn nothing of the host.
  */
 import type { ActiveRuns } from './active-runs.js';
-import type { Caller } from './caller.js';
+import { ownerFilter, type Caller } from './caller.js';
 import type { DockerClient } from './docker-client.js';
 import { policyDenied, SlipwayError } from './errors.js';
 import { LABEL_INSTANCE, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN_ID, ownedFilter } from './labels.js';
@@ -42,9 +42,21 @@ export interface StopDeps {
   runs: RunManager;
 }
 
+/** A run id of the caller's names that run's container; anything else is taken as a container id or name. */
+function containerOfRun(runs: RunManager, value: string, caller: Caller): string {
+  if (!RUN_ID.test(value)) return value;
+  try {
+    return runs.get(value, ownerFilter(caller)).container_id ?? value;
+  } catch {
+    return value;
+  }
+}
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export async function stopContainer(deps: StopDeps, input: StopContainerInput, caller: Caller): Promise<StopContainerResult> {
   const notFound = (): SlipwayError => new SlipwayError('SLIPWAY_ERR_CONTAINER_NOT_FOUND', `no Slipway container ${input.container_id}`, { field: 'container_id' });
-  const info = await deps.docker.inspect(input.container_id).catch((err: unknown) => {
+  const target = containerOfRun(deps.runs, input.container_id, caller);
+  const info = await deps.docker.inspect(target).catch((err: unknown) => {
     throw err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_CONTAINER_NOT_FOUND' ? notFound() : err;
   });
   const labels = info.Config.Labels ?? {};

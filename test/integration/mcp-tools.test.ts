@@ -127,6 +127,16 @@ t.test('list_running_containers shows a run started by another call; stop_contai
   t.ok(await eventually(() => containerGone(containerId!)), 'container gone (docker inspect 404)');
 });
 
+t.test('stop_container accepts a run id', async (t) => {
+  const started = await call('execute_docker_container', { image: BUSYBOX_IMAGE, command: ['sleep', '60'], timeout: 120, wait: false });
+  const runId = started.structuredContent.run_id as string;
+  t.ok(await eventually(async () => (await call('get_run', { run_id: runId })).structuredContent.status === 'running'), 'the run is running');
+  const stopped = await call('stop_container', { container_id: runId, timeout: 1 });
+  t.notOk(stopped.isError);
+  t.match(stopped.structuredContent, { success: true, container_id: /^[0-9a-f]{64}$/, was_running: true, run_id: runId });
+  t.ok(await eventually(async () => (await call('get_run', { run_id: runId })).structuredContent.status === 'cancelled'), 'the run ends cancelled');
+});
+
 t.test('pull_docker_image pulls from the local registry after the image was removed', async (t) => {
   // A tag of this test's own, so pull tests of the REST door running at the same time do not race it.
   const image = `${REGISTRY}/slipway-test/busybox:mcp-pull`;
