@@ -2,8 +2,12 @@
 // the engine's reason (a name that does not resolve, a registry that refuses the
 // connection), not "engine error: server error". Real engine, real failing registries.
 import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { docker } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
+import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 import { connectClient } from '../fixtures/mcp.js';
+import { REGISTRY, pushToRegistry } from '../fixtures/registry.js';
 
 /** A registry name that never resolves (.invalid is reserved) and a loopback port nothing listens on. */
 const UNRESOLVABLE = 'nonexistent.invalid/slipway-test/x:1';
@@ -53,4 +57,26 @@ t.test('the MCP tools answer the same reason as a tool error', async (t) => {
   const ran = (await mcp.client.callTool({ name: 'execute_docker_container', arguments: { image: UNRESOLVABLE, command: ['true'] } })) as any;
   t.equal(ran.isError, true);
   t.match(ran.content[0].text, /^SLIPWAY_ERR_PULL_FAILED: cannot pull nonexistent\.invalid\/slipway-test\/x:1: .*no such host/);
+});
+
+t.test('a run whose pull failed does not pin its idempotency key: the retry runs once the image exists', async (t) => {
+  const image = `${REGISTRY}/slipway-test/retry-${randomBytes(4).toString('hex')}:1`;
+  t.teardown(() => docker.getImage(image).remove({ noprune: true }).catch(() => undefined));
+  const key = { 'idempotency-key': `retry-${image}` };
+  const body = { image, command: ['echo', 'ran on retry'] };
+  const first = await gw.request('POST', '/v1/containers/run', body, key);
+  t.match(first, { status: 404, body: { error: { code: 'SLIPWAY_ERR_IMAGE_NOT_FOUND', field: 'image' } } });
+  await pushToRegistry(docker, BUSYBOX_IMAGE, image);
+  const retried = await gw.request('POST', '/v1/containers/run', body, key);
+  t.match(retried, { status: 200, body: { status: 'succeeded', stdout: 'ran on retry\n' } });
+  const replayed = await gw.request('POST', '/v1/containers/run', body, key);
+  t.match(replayed, { status: 200, body: { run_id: retried.body.run_id } }, 'the run that ran is the one the key now names');
+});
+
+t.test('a retry of a failed pull with the same key answers the failure with its status code, not a 200', async (t) => {
+  const key = { 'idempotency-key': `refused-${randomBytes(4).toString('hex')}` };
+  for (const attempt of ['first', 'retry']) {
+    const res = await gw.request('POST', '/v1/containers/run', { image: REFUSED, command: ['true'] }, key);
+    t.match(res, { status: 502, body: { error: { code: 'SLIPWAY_ERR_PULL_FAILED' } } }, attempt);
+  }
 });
