@@ -164,7 +164,11 @@ export class Slipway {
 
   /** execute_with_payload */
   async runPayload(input: PayloadRunInput & RunControlInput, options: RunCallOptions = {}): Promise<RunResult> {
-    const preset = input.language ? this.presets[input.language] : undefined;
+    // hasOwn: `constructor` or `__proto__` is not a language.
+    const preset = input.language !== undefined && Object.hasOwn(this.presets, input.language) ? this.presets[input.language] : undefined;
+    if (input.language !== undefined && !preset) {
+      throw invalidInput('language', `language must be one of ${Object.keys(this.presets).join(', ')} (got ${JSON.stringify(input.language)})`);
+    }
     if (!preset && !input.image) throw invalidInput('language', 'either language or image is required');
     if (!preset && !input.command) throw invalidInput('command', 'command is required when no language is given');
     const image = input.image ?? preset!.image;
