@@ -27,6 +27,7 @@ import type { ContainerRunInput } from '../schemas/container-run.js';
 import type { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../schemas/containers.js';
 import type { PullImageInput, PullImageResult } from '../schemas/images.js';
 import type { PayloadRunInput } from '../schemas/payload-run.js';
+import type { LanguageList } from '../schemas/languages.js';
 import type { PullProgress } from './images.js';
 import { reconcile } from './reconcile.js';
 import type { RunEvent } from './run-events.js';
@@ -190,7 +191,7 @@ export class Slipway {
             runId,
             image,
             cmd,
-            env: input.environment,
+            env: preset?.env ? { ...preset.env, ...input.environment } : input.environment,
             workingDir: PAYLOAD_DIR,
             user: this.settings.payloadUser,
             labels: this.labels(runId, 'payload', caller),
@@ -282,6 +283,11 @@ export class Slipway {
       last_event_id: last?.id ?? afterId,
       complete: last?.type === 'end',
     };
+  }
+
+  /** list_languages / GET /v1/languages: the presets this server offers. */
+  languages(): LanguageList {
+    return { languages: Object.entries(this.presets).map(([name, p]) => ({ name, image: p.image, file: p.file, command: p.command })) };
   }
 
   /** list_running_containers */

@@ -12,8 +12,6 @@ export const PayloadFile = Type.Object(
 );
 export type PayloadFile = Static<typeof PayloadFile>;
 
-export const LANGUAGES = ['python', 'node', 'ruby', 'bash', 'sh'] as const;
-
 /** Input of execute_with_payload / POST /v1/payloads/run. */
 export const PayloadRunInput = Type.Object(
   {

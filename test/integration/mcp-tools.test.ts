@@ -5,6 +5,7 @@ import { ContainerRunInput } from '../../schemas/container-run.js';
 import { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../../schemas/containers.js';
 import { PullImageInput, PullImageResult } from '../../schemas/images.js';
 import { PayloadRunInput } from '../../schemas/payload-run.js';
+import { LanguageList, ListLanguagesInput } from '../../schemas/languages.js';
 import { RunResult } from '../../schemas/run-result.js';
 import { RunLogsInput, RunLogsResult, RunRecord, RunRef } from '../../schemas/runs.js';
 import { RepoRunInput, RepoRunResult } from '../../schemas/repo-run.js';
@@ -34,6 +35,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     'execute_with_payload',
     'get_run',
     'get_run_logs',
+    'list_languages',
     'list_running_containers',
     'pull_docker_image',
     'stop_container',
@@ -48,6 +50,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     get_run_logs: [RunLogsInput, RunLogsResult],
     cancel_run: [RunRef, RunRecord],
     build_and_execute_github_repo: [RepoRunInput, RepoRunResult],
+    list_languages: [ListLanguagesInput, LanguageList],
   };
   for (const [name, [input, output]] of Object.entries(expected)) {
     t.same(byName[name]!.inputSchema, asJson(input), `${name} inputSchema`);
