@@ -45,11 +45,14 @@ export interface StopDeps {
 /** A run id of the caller's names that run's container; anything else is taken as a container id or name. */
 function containerOfRun(runs: RunManager, value: string, caller: Caller): string {
   if (!RUN_ID.test(value)) return value;
+  let run;
   try {
-    return runs.get(value, ownerFilter(caller)).container_id ?? value;
+    run = runs.get(value, ownerFilter(caller));
   } catch {
     return value;
   }
+  if (run.container_id) return run.container_id;
+  throw new SlipwayError('SLIPWAY_ERR_CONTAINER_NOT_FOUND', `run ${value} has no container (it is ${run.status}); cancel_run stops a run before its container starts`, { field: 'container_id' });
 }
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

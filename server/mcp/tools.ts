@@ -147,7 +147,7 @@ export function slipwayTools(config: Config): SlipwayTool[] {
       description:
         'Stop a container this server created: SIGTERM, then SIGKILL after `timeout` seconds (default 10). The run it belonged to ends ' +
         '`cancelled`, its call returns that, and the container is removed. `container_id` is an id (full or short) or a name from ' +
-        'list_running_containers; containers the server did not create are reported as not found. Stopping one that already ended is not ' +
+        'list_running_containers, or a run id; containers the server did not create are reported as not found. Stopping one that already ended is not ' +
         'an error (`was_running: false`). Result: `success`, the full `container_id`, `was_running`, `run_id`.',
       input: StopContainerInput,
       output: StopContainerResult,

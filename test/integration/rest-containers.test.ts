@@ -106,6 +106,13 @@ t.test('stop accepts the run id as well as the container id or name', async (t) 
   t.match(unknownRun, { status: 404, body: { error: { code: 'SLIPWAY_ERR_CONTAINER_NOT_FOUND', field: 'container_id' } } });
 });
 
+t.test('stop with the id of a run that never had a container says so', async (t) => {
+  t.equal((await run({ image: 'slipway-test/absent:1', command: ['true'], pull_policy: 'never' })).status, 404);
+  const [failed] = (await gw.request('GET', '/v1/runs?limit=1')).body.runs;
+  const res = await gw.request('POST', `/v1/containers/${failed.run_id}/stop`);
+  t.match(res, { status: 404, body: { error: { code: 'SLIPWAY_ERR_CONTAINER_NOT_FOUND', message: `run ${failed.run_id} has no container (it is error); cancel_run stops a run before its container starts` } } });
+});
+
 t.test('stop of an unknown container, or one Slipway did not create, is a 404', async (t) => {
   const unknown = await gw.request('POST', '/v1/containers/no-such-container/stop');
   t.equal(unknown.status, 404);
