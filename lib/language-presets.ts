@@ -29,10 +29,10 @@ export const DEFAULT_LANGUAGE_PRESETS: Record<string, LanguagePreset> = {
   node: { image: 'node:22-slim', file: 'main.js', command: ['node', 'main.js'] },
   typescript: { image: 'node:24-slim', file: 'main.ts', command: ['node', '--disable-warning=ExperimentalWarning', 'main.ts'] },
   deno: { image: 'denoland/deno:2.1.4', file: 'main.ts', command: ['deno', 'run', '--quiet', 'main.ts'], env: { DENO_DIR: '/tmp/deno', DENO_NO_UPDATE_CHECK: '1' } },
-  bun: { image: 'oven/bun:1-slim', file: 'main.ts', command: ['bun', 'run', 'main.ts'], env: { BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0', BUN_INSTALL_CACHE_DIR: '/tmp/bun' } },
+  bun: { image: 'oven/bun:1-slim', file: 'main.ts', command: ['bun', 'run', 'main.ts'], env: { BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0', BUN_INSTALL_CACHE_DIR: '/tmp/bun', HOME: '/tmp' } },
   ruby: { image: 'ruby:3.3-slim', file: 'main.rb', command: ['ruby', 'main.rb'] },
   // GOTOOLCHAIN=local: never try to download another Go toolchain.
-  go: { image: 'golang:1.23', file: 'main.go', command: ['go', 'run', 'main.go'], env: { GOCACHE: '/tmp/go-cache', GOPATH: '/tmp/go', GOTOOLCHAIN: 'local' } },
+  go: { image: 'golang:1.23', file: 'main.go', command: ['go', 'run', 'main.go'], env: { GOCACHE: '/tmp/go-cache', GOPATH: '/tmp/go', GOTOOLCHAIN: 'local', HOME: '/tmp' } },
   // A shell only to chain compile and run; the binary goes to /tmp (the workspace is not writable).
   rust: { image: 'rust:1-slim', file: 'main.rs', command: ['sh', '-c', 'rustc -o /tmp/main main.rs && exec /tmp/main'] },
   // Single-file source launch (JEP 330): compiled in memory, nothing written.
