@@ -4,7 +4,7 @@
  * container outside that view is "not found", so callers learn nothing of the host.
  */
 import type { ActiveRuns } from './active-runs.js';
-import type { Caller } from './caller.js';
+import { ownerFilter, type Caller } from './caller.js';
 import { policyDenied, SlipwayError } from './errors.js';
 import { LABEL_OWNER, LABEL_RUN_ID, ownedLabels } from './labels.js';
 import type { RunManager } from './runs.js';
@@ -66,8 +66,22 @@ export interface StopDeps {
   runs: RunManager;
 }
 
+/** A run id of the caller's names that run's container; anything else is taken as a container id or name. */
+function containerOfRun(runs: RunManager, value: string, caller: Caller): string {
+  if (!RUN_ID.test(value)) return value;
+  let run;
+  try {
+    run = runs.get(value, ownerFilter(caller));
+  } catch {
+    return value;
+  }
+  if (run.container_id) return run.container_id;
+  throw new SlipwayError('SLIPWAY_ERR_CONTAINER_NOT_FOUND', `run ${value} has no container (it is ${run.status}); cancel_run stops a run before its container starts`, { field: 'container_id' });
+}
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export async function stopContainer(deps: StopDeps, input: StopContainerInput, caller: Caller): Promise<StopContainerResult> {
-  const id = await resolveContainer(deps, input.container_id, caller);
+  const id = await resolveContainer(deps, containerOfRun(deps.runs, input.container_id, caller), caller);
   const info = await deps.runtime.inspect(id).catch((err: unknown) => {
     throw err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_CONTAINER_NOT_FOUND' ? containerNotFound(input.container_id) : err;
   });

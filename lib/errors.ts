@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   SLIPWAY_ERR_GIT_TIMEOUT: { status: 504, title: 'Git remote timed out' },
   /** The configured backend cannot do what was asked (Swarm tasks take no stdin, ...). */
   SLIPWAY_ERR_UNSUPPORTED: { status: 400, title: 'Not supported by this backend' },
+  SLIPWAY_ERR_PULL_FAILED: { status: 502, title: 'Image pull failed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

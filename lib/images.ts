@@ -53,12 +53,8 @@ export class Images {
     signal?.throwIfAborted();
     const started = performance.now();
     const credentials = this.auth[registryOf(image)];
-    await this.runtime.pullImage(image, { auth: credentials, onProgress, signal }).catch((err: unknown) => {
-      if (err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_IMAGE_NOT_FOUND') {
-        throw new SlipwayError(err.code, `image ${image} was not found: ${err.message}`, { field: 'image', cause: err });
-      }
-      throw err;
-    });
+    // The backend's pull errors already say which image and why (cannot pull ..., not found).
+    await this.runtime.pullImage(image, { auth: credentials, onProgress, signal });
     const info = await this.runtime.imageInfo(image);
     if (!info) throw new SlipwayError('SLIPWAY_ERR_IMAGE_NOT_FOUND', `image ${image} was not found after pulling`, { field: 'image' });
     return { image, image_id: info.id, digest: info.digest, pull_time: (performance.now() - started) / 1000 };

@@ -10,6 +10,9 @@ import type { Resolver } from './git-url-policy.js';
 import type { BuildLimits } from './image-build.js';
 import type { RunEvent } from './run-events.js';
 
+/** The Dockerfile's path in the build context when the caller names none. */
+export const DEFAULT_DOCKERFILE = 'Dockerfile';
+
 export interface RepoBuildSettings {
   git: CloneSettings;
   build: BuildLimits & {

@@ -28,6 +28,8 @@ export interface StoredRun extends RunRecord {
   owner: string | null;
   timeout_ms: number;
   request_hash: string | null;
+  /** The catalogue code of an `error` run's failure, so a replay answers it again (same status). */
+  error_code: string | null;
 }
 
 export interface RunQuery {
@@ -63,7 +65,8 @@ CREATE TABLE IF NOT EXISTS runs (
   stderr_truncated INTEGER NOT NULL DEFAULT 0,
   log_truncated INTEGER NOT NULL DEFAULT 0,
   timeout_ms INTEGER NOT NULL,
-  extra TEXT
+  extra TEXT,
+  error_code TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS runs_idempotency ON runs (ifnull(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC, id DESC);
@@ -94,6 +97,7 @@ function toRecord(row: Row): StoredRun {
     owner: (row.owner as string | null) ?? null,
     timeout_ms: row.timeout_ms as number,
     request_hash: (row.request_hash as string | null) ?? null,
+    error_code: (row.error_code as string | null) ?? null,
     // What a kind of run adds to its result (a repo run's build fields), as JSON.
     ...(row.extra ? (JSON.parse(row.extra as string) as Record<string, unknown>) : {}),
   };
@@ -110,6 +114,9 @@ export class RunStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Databases made before error_code existed gain the column (NULL: such runs replay as records).
+    const columns = this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'error_code')) this.db.exec('ALTER TABLE runs ADD COLUMN error_code TEXT');
   }
 
   private statement(sql: string): Database.Statement {
@@ -138,6 +145,14 @@ export class RunStore {
   get(id: string): StoredRun | undefined {
     const row = this.statement('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
     return row ? toRecord(row) : undefined;
+  }
+
+  /**
+   * A run that failed before any container started: its error code is kept for replays,
+   * and with `releaseKey` its idempotency key is freed, so a retry with that key runs anew.
+   */
+  recordError(id: string, code: string, releaseKey: boolean): void {
+    this.statement(`UPDATE runs SET error_code = @code${releaseKey ? ', idempotency_key = NULL' : ''} WHERE id = @id`).run({ id, code });
   }
 
   byIdempotencyKey(owner: string | null, key: string): StoredRun | undefined {

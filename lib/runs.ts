@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ActiveRuns } from './active-runs.js';
-import { SlipwayError } from './errors.js';
+import { ERROR_CATALOGUE, SlipwayError, type ErrorCode } from './errors.js';
 import type { RunKind } from './labels.js';
 import type { RunLogs } from './run-log.js';
 import type { Lane, RunQueue } from './run-queue.js';
@@ -222,6 +222,9 @@ export class RunManager {
     });
     if (cancelled) return result;
     if (!(err instanceof SlipwayError)) this.log.error({ runId, err }, 'run failed unexpectedly');
+    // Before any container started (a pull failed, the engine was away) nothing ran: the
+    // key must not pin this failure, or a retry with it could never run.
+    this.store.recordError(runId, err instanceof SlipwayError ? err.code : 'SLIPWAY_ERR_INTERNAL', !record?.container_id);
     throw err;
   }
 
@@ -229,7 +232,12 @@ export class RunManager {
     if (existing.request_hash !== requestHash) {
       throw new SlipwayError('SLIPWAY_ERR_CONFLICT', 'this idempotency key was used for a different request', { field: 'idempotency_key' });
     }
-    return toResult(options.wait ? await this.completion(existing.run_id) : this.get(existing.run_id));
+    const record = options.wait ? await this.completion(existing.run_id) : this.get(existing.run_id);
+    // A run that failed with an error answers that error again, with its status code, not a 200.
+    if (options.wait && record.status === 'error' && record.error_code && record.error_code in ERROR_CATALOGUE) {
+      throw new SlipwayError(record.error_code as ErrorCode, record.error_message ?? ERROR_CATALOGUE[record.error_code as ErrorCode].title);
+    }
+    return toResult(record);
   }
 }
 

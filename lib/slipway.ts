@@ -10,6 +10,7 @@ import { toArgv } from './command-line.js';
 import { invalidInput, policyDenied } from './errors.js';
 import { sweepStaleClones } from './git-clone.js';
 import type { RepoBuildSettings } from './repo-build.js';
+import { checkRepoInput } from './repo-input.js';
 import { failedBuild, repoBuildFields } from './repo-run-result.js';
 import type { RepoRunInput, RepoRunResult } from '../schemas/repo-run.js';
 import { Images, type RegistryAuth } from './images.js';
@@ -23,6 +24,7 @@ import type { ContainerRunInput } from '../schemas/container-run.js';
 import type { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../schemas/containers.js';
 import type { PullImageInput, PullImageResult } from '../schemas/images.js';
 import type { PayloadRunInput } from '../schemas/payload-run.js';
+import type { LanguageList } from '../schemas/languages.js';
 import type { PullProgress } from './images.js';
 import { reconcile } from './reconcile.js';
 import type { RunEvent } from './run-events.js';
@@ -180,7 +182,11 @@ export class Slipway {
 
   /** execute_with_payload */
   async runPayload(input: PayloadRunInput & RunControlInput, options: RunCallOptions = {}): Promise<RunResult> {
-    const preset = input.language ? this.presets[input.language] : undefined;
+    // hasOwn: `constructor` or `__proto__` is not a language.
+    const preset = input.language !== undefined && Object.hasOwn(this.presets, input.language) ? this.presets[input.language] : undefined;
+    if (input.language !== undefined && !preset) {
+      throw invalidInput('language', `language must be one of ${Object.keys(this.presets).join(', ')} (got ${JSON.stringify(input.language)})`);
+    }
     if (!preset && !input.image) throw invalidInput('language', 'either language or image is required');
     if (!preset && !input.command) throw invalidInput('command', 'command is required when no language is given');
     const image = input.image ?? preset!.image;
@@ -203,7 +209,7 @@ export class Slipway {
             runId,
             image,
             cmd,
-            env: input.environment,
+            env: preset?.env ? { ...preset.env, ...input.environment } : input.environment,
             workingDir: PAYLOAD_DIR,
             user: this.settings.payloadUser,
             labels: this.labels(runId, 'payload', caller),
@@ -229,6 +235,7 @@ export class Slipway {
     const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command');
     const entrypoint = toArgv(input.entrypoint, 'entrypoint');
+    await checkRepoInput(input, this.settings.repoBuild.git.allowedHosts);
     const deps = {
       log: this.log,
       instance: this.settings.instance,
@@ -299,6 +306,11 @@ export class Slipway {
       last_event_id: last?.id ?? afterId,
       complete: last?.type === 'end',
     };
+  }
+
+  /** list_languages / GET /v1/languages: the presets this server offers. */
+  languages(): LanguageList {
+    return { languages: Object.entries(this.presets).map(([name, p]) => ({ name, image: p.image, file: p.file, command: p.command })) };
   }
 
   /** list_running_containers */

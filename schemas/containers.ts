@@ -34,7 +34,7 @@ export const ListContainersResult = Type.Object(
 );
 export type ListContainersResult = Static<typeof ListContainersResult>;
 
-export const ContainerRef = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$', description: 'Container id (full or short) or name.' });
+export const ContainerRef = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$', description: 'Container id (full or short), name, or the id of the run it belongs to.' });
 
 export const StopContainerInput = Type.Object(
   {

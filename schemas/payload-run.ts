@@ -12,15 +12,16 @@ export const PayloadFile = Type.Object(
 );
 export type PayloadFile = Static<typeof PayloadFile>;
 
-export const LANGUAGES = ['python', 'node', 'ruby', 'bash', 'sh'] as const;
-
 /** Input of execute_with_payload / POST /v1/payloads/run. */
 export const PayloadRunInput = Type.Object(
   {
     files: Type.Optional(Type.Array(PayloadFile, { minItems: 1, maxItems: 200, description: 'Files written into the working directory before the run.' })),
     payload: Type.Optional(Type.String({ maxLength: 8 * 1024 * 1024, description: 'A single file\'s content (the original API); see `payload_path`.' })),
     payload_path: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Where `payload` goes (default: the language preset\'s file name).' })),
-    language: Type.Optional(Type.Union(LANGUAGES.map((l) => Type.Literal(l)), { description: 'Language preset: image, file name and command chosen by the server.' })),
+    // A name, not an enum: the server's configuration can add languages (GET /v1/languages lists them).
+    language: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'Language preset (image, file name and command chosen by the server), e.g. `python`; GET /v1/languages or list_languages names them.' }),
+    ),
     image: Type.Optional(ImageReference),
     command: Type.Optional(Command),
     ...RunLimits,

@@ -6,6 +6,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { invalidInput } from '../lib/errors.js';
+import { explainImageReference } from '../lib/image-ref.js';
+import { IMAGE_REFERENCE_PATTERN, MemoryLimit } from './common.js';
 
 export const ajv = new Ajv({
   // Unknown fields must be refused (`privileged`, `binds`, ...), never silently dropped.
@@ -14,10 +16,12 @@ export const ajv = new Ajv({
   coerceTypes: false,
   allErrors: false,
   strict: false,
+  // Errors carry the offending value, so a message can say what was sent (`got "pyhton"`).
+  verbose: true,
 });
 
 /** Query strings are text: `?all_engine=true` must become a boolean before checking. */
-export const queryAjv = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: true, allErrors: false, strict: false });
+export const queryAjv = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: true, allErrors: false, strict: false, verbose: true });
 
 /**
  * RFC 3339 date-time (`2026-01-31T12:00:00Z`, `...T12:00:00.5+02:00`), checked for real
@@ -47,19 +51,49 @@ export function fieldOf(error: ErrorObject): string {
   return path ? `${path}.${leaf}` : leaf;
 }
 
-export function describe(error: ErrorObject): string {
+/**
+ * What a format is, for the patterns a caller is likely to get wrong; the pattern itself
+ * is never echoed (a regular expression tells a person little).
+ */
+const PATTERN_HINTS: Record<string, (value: string) => string> = {
+  [MemoryLimit.pattern as string]: () => 'must look like 512m or 1g (a number with an optional unit b, k, m or g)',
+  [IMAGE_REFERENCE_PATTERN]: (value) => `is not an image reference: ${explainImageReference(value)}`,
+};
+
+/** The value a caller sent, short enough to quote in a message. */
+function quoted(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * A message naming the field and what is accepted. `all` is every error of the check:
+ * a choice among constants (a TypeBox union of literals) fails once per constant, and
+ * the message lists them all.
+ */
+export function describe(error: ErrorObject, all: readonly ErrorObject[] = [error]): string {
   const field = fieldOf(error) || 'body';
+  const got = error.data === undefined ? '' : ` (got ${quoted(error.data)})`;
   switch (error.keyword) {
     case 'additionalProperties':
       return `${field} is not an accepted field`;
     case 'required':
       return `${field} is required`;
-    case 'pattern':
-      return `${field} has an invalid format`;
+    case 'pattern': {
+      const hint = PATTERN_HINTS[String(error.params.pattern)];
+      return hint && typeof error.data === 'string' ? `${field} ${hint(error.data)}` : `${field} has an invalid format${got}`;
+    }
     case 'format':
       return (error.params as { format?: string }).format === 'date-time'
         ? `${field} must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z`
-        : `${field} has an invalid format`;
+        : `${field} has an invalid format${got}`;
+    case 'const':
+    case 'enum': {
+      const allowed = all
+        .filter((e) => e.instancePath === error.instancePath && (e.keyword === 'const' || e.keyword === 'enum'))
+        .flatMap((e) => (e.keyword === 'const' ? [e.params.allowedValue] : (e.params.allowedValues as unknown[])));
+      return `${field} must be one of ${allowed.map(String).join(', ')}${got}`;
+    }
     default:
       return `${field} ${error.message ?? 'is invalid'}`;
   }
@@ -82,7 +116,7 @@ export function assertValid<T>(schema: TSchema, data: unknown): T {
   if (!validate(data)) {
     const first = validate.errors?.[0];
     if (!first) throw invalidInput('body', 'invalid input');
-    throw invalidInput(fieldOf(first) || 'body', describe(first));
+    throw invalidInput(fieldOf(first) || 'body', describe(first, validate.errors ?? []));
   }
   return data as T;
 }

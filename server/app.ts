@@ -23,6 +23,7 @@ import imageRoutes from '../routes/images.js';
 import mcpRoutes from '../routes/mcp.js';
 import payloadRoutes from '../routes/payloads.js';
 import repoRoutes from '../routes/repos.js';
+import languageRoutes from '../routes/languages.js';
 import runRoutes from '../routes/runs.js';
 
 declare module 'fastify' {
@@ -122,6 +123,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(imageRoutes, { prefix: '/v1' });
   await app.register(runRoutes, { prefix: '/v1' });
   await app.register(repoRoutes, { prefix: '/v1' });
+  await app.register(languageRoutes, { prefix: '/v1' });
   await app.register(mcpRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import type { LanguagePreset } from '../lib/language-presets.js';
+import { mergePresets, type LanguagePreset } from '../lib/language-presets.js';
+import { RequestGuard } from './mcp/request-guard.js';
 import type { RegistryAuth } from '../lib/images.js';
 import type { GitCredential } from '../lib/git-clone.js';
 import { loadTokens, type TokenEntry } from './tokens.js';
@@ -54,6 +55,8 @@ export interface Config {
   /** Image patterns callers may run or pull (`python:*`, `registry.example.com/team/*`); empty allows any. */
   imageAllow: string[];
   allowBuilds: boolean;
+  /** Said once at start-up (server/main.ts): SLIPWAY_* names no setting reads, with a likely intended one. */
+  warnings: string[];
 }
 
 /** Who may call, and how much (server/auth.ts). */
@@ -158,6 +161,13 @@ function list(src: Source, name: string, fallback: string[]): string[] {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+function choice(src: Source, name: string, allowed: readonly string[], fallback: string): string {
+  const raw = src[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw;
+}
+
 function json<T>(src: Source, name: string, fallback: T): T {
   const raw = src[name];
   if (raw === undefined || raw === '') return fallback;
@@ -191,7 +201,15 @@ function readConfigFile(path: string | undefined): Source {
 }
 
 export function loadConfig(env: Source = process.env): Config {
-  const src: Source = { ...readConfigFile(env.SLIPWAY_CONFIG), ...env };
+  const given: Source = { ...readConfigFile(env.SLIPWAY_CONFIG), ...env };
+  // Every name looked up is a setting this server knows: what was given and never looked up is a typo or a leftover.
+  const known = new Set<string>(['SLIPWAY_CONFIG']);
+  const src: Source = new Proxy(given, {
+    get: (target, key) => {
+      if (typeof key === 'string') known.add(key);
+      return Reflect.get(target, key) as string | undefined;
+    },
+  });
   const memoryCap = int(src, 'SLIPWAY_MEMORY_MAX_BYTES', 2048 * MIB, 6 * MIB);
   const cpuCap = cpus(src, 'SLIPWAY_CPU_MAX', 2);
   const pidsCap = int(src, 'SLIPWAY_PIDS_MAX', 256, 1);
@@ -200,7 +218,7 @@ export function loadConfig(env: Source = process.env): Config {
   const config: Config = {
     host: src.HOST || '127.0.0.1',
     port: int(src, 'PORT', 8080),
-    logLevel: src.SLIPWAY_LOG_LEVEL || 'info',
+    logLevel: choice(src, 'SLIPWAY_LOG_LEVEL', LOG_LEVELS, 'info'),
     docker: parseDockerHost(src.DOCKER_HOST),
     backend: src.SLIPWAY_BACKEND || 'docker',
     provisionEngine: bool(src, 'SLIPWAY_PROVISION_ENGINE', true),
@@ -236,6 +254,7 @@ export function loadConfig(env: Source = process.env): Config {
     },
     imageAllow: list(src, 'SLIPWAY_IMAGE_ALLOW', []),
     allowBuilds: bool(src, 'SLIPWAY_ALLOW_BUILDS', true),
+    warnings: [],
     runs: {
       maxConcurrent,
       maxQueued: int(src, 'SLIPWAY_MAX_QUEUED_RUNS', 32),
@@ -264,6 +283,10 @@ export function loadConfig(env: Source = process.env): Config {
   };
   if (src.SLIPWAY_RUNTIME) config.runtime = src.SLIPWAY_RUNTIME;
   if (!BACKEND_NAMES.includes(config.backend)) throw new Error(`SLIPWAY_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got "${config.backend}"`);
+  // Checked here, not when first used: a bad preset or allow-list entry stops start-up with one line.
+  mergePresets(config.languagePresets);
+  new RequestGuard(config.mcp.allowedOrigins, config.mcp.allowedHosts);
+  config.warnings = unknownSettings(Object.keys(given), known);
   for (const mode of config.networkModes) {
     // host and container:* networking would hand the sandbox the host's or a neighbour's stack.
     if (mode !== 'none' && mode !== 'bridge') throw new Error(`SLIPWAY_NETWORK_MODES may hold none and bridge only, got "${mode}"`);
@@ -276,6 +299,34 @@ export function loadConfig(env: Source = process.env): Config {
     );
   }
   return Object.freeze(config);
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** `SLIPWAY_*` names given but never read, each with the closest known name when one is near. */
+export function unknownSettings(given: string[], known: ReadonlySet<string>): string[] {
+  return given
+    .filter((name) => name.startsWith('SLIPWAY_') && !known.has(name))
+    .map((name) => {
+      const [nearest] = [...known]
+        .filter((k) => k.startsWith('SLIPWAY_'))
+        // A name cut short (SLIPWAY_MEMORY_MAX for SLIPWAY_MEMORY_MAX_BYTES) is as near as a typo.
+        .map((k) => ({ k, d: k.startsWith(`${name}_`) ? 1 : editDistance(name, k) }))
+        .filter(({ d }) => d <= Math.max(2, Math.floor(name.length / 6)))
+        .sort((a, b) => a.d - b.d);
+      return `unknown setting ${name} is ignored${nearest ? ` (did you mean ${nearest.k}?)` : ''}`;
+    });
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 export function isLoopback(host: string): boolean {

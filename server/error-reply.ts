@@ -21,7 +21,7 @@ export function toSlipwayError(err: unknown): SlipwayError {
     const first = fe.validation[0]!;
     const context = (fe as { validationContext?: string }).validationContext;
     const field = fieldOf(first) || context || 'body';
-    return new SlipwayError('SLIPWAY_ERR_INVALID_INPUT', describe(first).replace(/^body /, `${field} `), { field });
+    return new SlipwayError('SLIPWAY_ERR_INVALID_INPUT', describe(first, fe.validation).replace(/^body /, `${field} `), { field });
   }
   const byFastifyCode: Record<string, ErrorCode> = {
     FST_ERR_CTP_BODY_TOO_LARGE: 'SLIPWAY_ERR_PAYLOAD_TOO_LARGE',

@@ -17,6 +17,7 @@ try {
   process.exit(1);
 }
 const log = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
+for (const warning of config.warnings) log.warn(warning);
 
 if (config.docker.socketPath) {
   try {
@@ -27,7 +28,14 @@ if (config.docker.socketPath) {
   }
 }
 
-const app = await buildApp(config, { logger: log });
+let app: Awaited<ReturnType<typeof buildApp>>;
+try {
+  app = await buildApp(config, { logger: log });
+} catch (err) {
+  // A data directory that cannot be written, and the like: one line, no stack trace.
+  console.error(`slipway: cannot start: ${(err as Error).message}`);
+  process.exit(1);
+}
 
 closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'closing after an error');
@@ -35,4 +43,9 @@ closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
   await app.close();
 });
 
-await app.listen({ host: config.host, port: config.port });
+try {
+  await app.listen({ host: config.host, port: config.port });
+} catch (err) {
+  console.error(`slipway: cannot listen on ${config.host}:${config.port} (HOST, PORT): ${(err as Error).message}`);
+  process.exit(1);
+}

@@ -20,9 +20,34 @@ interface EngineErrorShape {
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
+/**
+ * The engine's own words. On streamed calls (pull) dockerode leaves `json` empty and
+ * puts the engine's text in its message after `(HTTP code 500) server error - `; its
+ * `reason` is only the status text.
+ */
 export function engineMessage(err: unknown): string {
   const e = err as EngineErrorShape;
-  return (e.json?.message ?? e.reason ?? e.message ?? String(err)).trim();
+  const fromMessage = e.message?.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+  return (e.json?.message ?? (fromMessage || e.reason) ?? String(err)).trim();
+}
+
+/** What the registry answers when a repository or tag does not exist (or is not visible to us). */
+const NOT_FOUND_REASON = /manifest unknown|not found|does not exist|pull access denied|repository name not known/i;
+
+/**
+ * A failed pull in the caller's terms: a missing image is a 404 naming it, anything
+ * else (a registry that does not resolve or answer, a refused login, a broken layer)
+ * is `cannot pull <image>: <the engine's reason>`, so the caller sees why without the
+ * server log. An unreachable engine stays a 503.
+ */
+export function pullError(ref: string, err: unknown): SlipwayError {
+  const mapped = toSlipwayError(err);
+  if (mapped.code === 'SLIPWAY_ERR_ENGINE_UNAVAILABLE' || (err instanceof SlipwayError && err.code !== 'SLIPWAY_ERR_ENGINE')) return mapped;
+  const reason = err instanceof SlipwayError ? err.message.replace(/^engine error: /, '') : engineMessage(err);
+  if ((err as EngineErrorShape).statusCode === 404 || NOT_FOUND_REASON.test(reason)) {
+    return new SlipwayError('SLIPWAY_ERR_IMAGE_NOT_FOUND', `image ${ref} was not found: ${reason}`, { field: 'image', cause: err });
+  }
+  return new SlipwayError('SLIPWAY_ERR_PULL_FAILED', `cannot pull ${ref}: ${reason}`, { field: 'image', cause: err });
 }
 
 /** Maps an engine failure into the catalogue; `notFound` says what a 404 means here. */
@@ -84,32 +109,36 @@ export class DockerClient {
   async pull(ref: string, authconfig: Docker.AuthConfig | undefined, onProgress: (event: Record<string, unknown>) => void, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     let abort: (() => void) | undefined;
+    this.log.debug({ image: ref }, 'engine pull');
     try {
-      await this.call(
-        'pull',
-        { image: ref },
-        async () => {
-          // The engine answers only once the registry does: the request itself must be abortable.
-          const stream = await this.engine.pull(ref, { ...(authconfig ? { authconfig } : {}), ...(signal ? { abortSignal: signal } : {}) });
-          await new Promise<void>((resolve, reject) => {
-            abort = () => {
-              (stream as unknown as { destroy(): void }).destroy();
-              reject(signal?.reason);
-            };
-            signal?.addEventListener('abort', abort, { once: true });
-            this.engine.modem.followProgress(
-              stream,
-              (err: Error | null) => (err ? reject(err) : resolve()),
-              (event: Record<string, unknown>) => onProgress(event),
-            );
-          });
-        },
-        'SLIPWAY_ERR_IMAGE_NOT_FOUND',
-      );
+      // The engine answers only once the registry does: the request itself must be abortable.
+      const stream = await this.engine.pull(ref, { ...(authconfig ? { authconfig } : {}), ...(signal ? { abortSignal: signal } : {}) });
+      await new Promise<void>((resolve, reject) => {
+        abort = () => {
+          (stream as unknown as { destroy(): void }).destroy();
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', abort, { once: true });
+        // followProgress ends without an error when the engine reports one in the stream
+        // (`{"errorDetail": {"message": ...}, "error": ...}`): that event fails the pull.
+        let streamError: Error | undefined;
+        this.engine.modem.followProgress(
+          stream,
+          (err: Error | null) => ((err ?? streamError) ? reject(err ?? streamError) : resolve()),
+          (event: Record<string, unknown>) => {
+            const detail = (event.errorDetail as { message?: string } | undefined)?.message ?? event.error;
+            if (detail !== undefined) streamError ??= new Error(String(detail));
+            else onProgress(event);
+          },
+        );
+      });
+      this.log.debug({ image: ref }, 'engine pull done');
     } catch (err) {
       // A cancelled pull fails with the caller's reason, not as an engine error.
       if (signal?.aborted) throw signal.reason;
-      throw err;
+      const mapped = pullError(ref, err);
+      this.log.debug({ image: ref, err: engineMessage(err), code: mapped.code }, 'engine pull failed');
+      throw mapped;
     } finally {
       if (abort) signal?.removeEventListener('abort', abort);
     }

@@ -20,7 +20,7 @@ import { buildImageTag, cacheKey, checkBuildArgs, checkTarget, normaliseRepoUrl,
 import { resolveRemoteCommit, withClone } from '../git-clone.js';
 import { BoundedLines } from '../image-build.js';
 import { buildLabels, LABEL_BUILD, LABEL_BUILD_IMAGES, runLabels } from '../labels.js';
-import type { RepoBuildDeps, RepoImageInput, RepoImageOptions, RepoImageResult } from '../repo-build.js';
+import { DEFAULT_DOCKERFILE, type RepoBuildDeps, type RepoImageInput, type RepoImageOptions, type RepoImageResult } from '../repo-build.js';
 
 /** A build's dependencies, with this backend's engine. */
 export interface RepoImageDeps extends RepoBuildDeps {
@@ -33,7 +33,6 @@ export interface RepoImageDeps extends RepoBuildDeps {
 
 
 
-export const DEFAULT_DOCKERFILE = 'Dockerfile';
 const BUILD_LOG_MAX_BYTES = 64 * 1024;
 
 export async function prepareRepoImage(deps: RepoImageDeps, input: RepoImageInput, options: RepoImageOptions = {}): Promise<RepoImageResult> {

@@ -32,11 +32,18 @@ function parse(value: string, withScheme: boolean): HostPattern | undefined {
   }
 }
 
+/** The settings that fill the allow-lists: a refusal names the one that would admit the value. */
+export const ORIGINS_SETTING = 'SLIPWAY_MCP_ALLOWED_ORIGINS';
+export const HOSTS_SETTING = 'SLIPWAY_MCP_ALLOWED_HOSTS';
+
 function compile(entries: string[], withScheme: boolean): HostPattern[] {
   return entries.map((entry) => {
     if (entry === '*') return { any: true, hostname: '' };
     const pattern = parse(entry.toLowerCase(), withScheme);
-    if (!pattern) throw new Error(`not a valid ${withScheme ? 'origin' : 'host'} in an MCP allow-list: "${entry}"`);
+    if (!pattern) {
+      const accepted = withScheme ? 'scheme://host or scheme://host:port, or *' : 'host or host:port, or *';
+      throw new Error(`${withScheme ? ORIGINS_SETTING : HOSTS_SETTING} holds "${entry}", which is not ${accepted}`);
+    }
     return pattern;
   });
 }
@@ -68,11 +75,11 @@ export class RequestGuard {
 
   check(host: string | undefined, origin: string | undefined): GuardVerdict {
     const parsedHost = host === undefined ? undefined : parse(host.toLowerCase(), false);
-    if (!parsedHost || !matches(this.hosts, parsedHost)) return { ok: false, reason: `Host ${JSON.stringify(host ?? null)} is not allowed` };
+    if (!parsedHost || !matches(this.hosts, parsedHost)) return { ok: false, reason: `Host ${JSON.stringify(host ?? null)} is not allowed; the server's ${HOSTS_SETTING} setting admits hosts` };
     // Browsers always send Origin on cross-origin requests; non-browser clients need not.
     if (origin === undefined) return { ok: true };
     const parsedOrigin = parse(origin.toLowerCase(), true);
-    if (!parsedOrigin || !matches(this.origins, parsedOrigin)) return { ok: false, reason: `Origin ${JSON.stringify(origin)} is not allowed` };
+    if (!parsedOrigin || !matches(this.origins, parsedOrigin)) return { ok: false, reason: `Origin ${JSON.stringify(origin)} is not allowed; the server's ${ORIGINS_SETTING} setting admits origins` };
     return { ok: true };
   }
 }

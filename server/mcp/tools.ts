@@ -17,7 +17,9 @@ import type { Scope } from '../tokens.js';
 import { ContainerRunInput } from '../../schemas/container-run.js';
 import { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../../schemas/containers.js';
 import { PullImageInput, PullImageResult } from '../../schemas/images.js';
-import { LANGUAGES, PayloadRunInput } from '../../schemas/payload-run.js';
+import { PayloadRunInput } from '../../schemas/payload-run.js';
+import { mergePresets } from '../../lib/language-presets.js';
+import { languageTools } from './language-tools.js';
 import { RunResult } from '../../schemas/run-result.js';
 import type { RunNotifier } from './notifications.js';
 import { listText, pullText, runText, stopText } from './result-text.js';
@@ -79,7 +81,7 @@ const COMMAND_TEXT =
 
 export function slipwayTools(config: Config): SlipwayTool[] {
   const networked = config.networkModes.includes('bridge');
-  const presets = LANGUAGES.join(', ');
+  const presets = Object.keys(mergePresets(config.languagePresets)).join(', ');
   return [
     {
       name: 'execute_docker_container',
@@ -107,7 +109,7 @@ export function slipwayTools(config: Config): SlipwayTool[] {
       title: 'Run code',
       description:
         'Run source code: write `files` (or one `payload`) into /workspace of a fresh container and run them, then return the exit code and ' +
-        `output. With \`language\` (${presets}) the server picks the image, the file name and the command: \`{"language": "python", ` +
+        `output. With \`language\` (${presets}; list_languages shows each one's image and command) the server picks the image, the file name and the command: \`{"language": "python", ` +
         '"payload": "print(2+2)"}` runs main.py. Otherwise give `image` and `command` (and `payload_path` for a single payload). ' +
         `The code runs as an unprivileged user (${config.payloadUser}); the files in /workspace are readable but not writable, and only /tmp (64 MiB) is writable. ` +
         `${limitsText(config)} Cost: the call blocks for the whole run (up to \`timeout\`; not with \`wait: false\`), plus an image pull the first time. ${RESULT_TEXT}`,
@@ -121,6 +123,7 @@ export function slipwayTools(config: Config): SlipwayTool[] {
     },
     ...repoTools(config),
     ...runTools(),
+    ...languageTools(),
     {
       name: 'list_running_containers',
       scope: 'read',
@@ -144,7 +147,7 @@ export function slipwayTools(config: Config): SlipwayTool[] {
       description:
         'Stop a container this server created: SIGTERM, then SIGKILL after `timeout` seconds (default 10). The run it belonged to ends ' +
         '`cancelled`, its call returns that, and the container is removed. `container_id` is an id (full or short) or a name from ' +
-        'list_running_containers; containers the server did not create are reported as not found. Stopping one that already ended is not ' +
+        'list_running_containers, or a run id; containers the server did not create are reported as not found. Stopping one that already ended is not ' +
         'an error (`was_running: false`). Result: `success`, the full `container_id`, `was_running`, `run_id`.',
       input: StopContainerInput,
       output: StopContainerResult,

@@ -5,6 +5,7 @@ import { TEST_INSTANCE } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { createdSince } from '../fixtures/engine-view.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
+import { connectClient } from '../fixtures/mcp.js';
 
 const INSTANCE = `${TEST_INSTANCE}-bad-input`;
 const gw = await startGateway({ SLIPWAY_INSTANCE: INSTANCE, SLIPWAY_BODY_LIMIT_BYTES: String(64 * 1024) });
@@ -68,6 +69,40 @@ t.test('an unknown route is a JSON 404', async (t) => {
   const res = await gw.request('GET', '/v1/nothing-here');
   t.equal(res.status, 404);
   t.match(res.body.error, { code: 'SLIPWAY_ERR_ROUTE_NOT_FOUND' });
+});
+
+t.test('enum and format errors say what is valid, on both doors', async (t) => {
+  const expected: [string, string, Record<string, unknown>, string, RegExp][] = [
+    ['/v1/payloads/run', 'execute_with_payload', { language: 'pyhton', payload: 'print(1)' }, 'language', /^language must be one of python, node, .*sh.* \(got "pyhton"\)$/],
+    ['/v1/containers/run', 'execute_docker_container', { ...ok, network_mode: 'host' }, 'network_mode', /^network_mode must be one of none, bridge \(got "host"\)$/],
+    ['/v1/containers/run', 'execute_docker_container', { ...ok, memory_limit: 'lots' }, 'memory_limit', /^memory_limit must look like 512m or 1g/],
+    ['/v1/containers/run', 'execute_docker_container', { ...ok, image: 'Busybox:1.36' }, 'image', /^image is not an image reference: the repository "Busybox" must be lower-case$/],
+    ['/v1/images/pull', 'pull_docker_image', { image: 'busybox:1.36!' }, 'image', /^image is not an image reference: the tag "1\.36!"/],
+  ];
+  const mcp = await connectClient(gw.url);
+  t.teardown(() => mcp.close());
+  for (const [path, tool, body, field, message] of expected) {
+    const rest = await gw.request('POST', path, body);
+    t.match(rest, { status: 400, body: { error: { code: 'SLIPWAY_ERR_INVALID_INPUT', field, message } } }, `REST ${path} ${field}`);
+    // A protocol error or an isError result, depending on the door's version: either carries the message.
+    const viaMcp = await mcp.client.callTool({ name: tool, arguments: body }).catch((err: Error) => err);
+    const text = viaMcp instanceof Error ? viaMcp.message : (viaMcp as { content: { text: string }[] }).content[0]!.text;
+    t.match(text, new RegExp(message.source.replace(/^\^/, '')), `MCP ${tool} ${field}`);
+  }
+});
+
+t.test('a request refused as bad input leaves no run record, on either door', async (t) => {
+  const scp = await gw.request('POST', '/v1/repos/run', { repo_url: 'git@github.com:a/b.git' });
+  t.match(scp, { status: 400, body: { error: { code: 'SLIPWAY_ERR_INVALID_INPUT', field: 'repo_url', message: /scp-style/ } } });
+  const badRef = await gw.request('POST', '/v1/repos/run', { repo_url: 'https://github.com/a/b.git', ref: '../x', wait: false });
+  t.match(badRef, { status: 400, body: { error: { field: 'ref' } } });
+  const mcp = await connectClient(gw.url);
+  t.teardown(() => mcp.close());
+  // A tool input error is a protocol error or an isError result, depending on the door's version: either names the field.
+  const viaMcp = await mcp.client.callTool({ name: 'build_and_execute_github_repo', arguments: { repo_url: 'git@github.com:a/b.git' } }).catch((err: Error) => err);
+  t.match(JSON.stringify(viaMcp instanceof Error ? viaMcp.message : viaMcp), /scp-style/);
+  const runs = await gw.request('GET', '/v1/runs');
+  t.same(runs.body.runs, [], 'no run was recorded for this or any refused request above');
 });
 
 t.test('nothing was created on the engine, and the gateway still serves', async (t) => {

@@ -5,6 +5,7 @@ import { ContainerRunInput } from '../../schemas/container-run.js';
 import { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../../schemas/containers.js';
 import { PullImageInput, PullImageResult } from '../../schemas/images.js';
 import { PayloadRunInput } from '../../schemas/payload-run.js';
+import { LanguageList, ListLanguagesInput } from '../../schemas/languages.js';
 import { RunResult } from '../../schemas/run-result.js';
 import { RunLogsInput, RunLogsResult, RunRecord, RunRef } from '../../schemas/runs.js';
 import { RepoRunInput, RepoRunResult } from '../../schemas/repo-run.js';
@@ -34,6 +35,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     'execute_with_payload',
     'get_run',
     'get_run_logs',
+    'list_languages',
     'list_running_containers',
     'pull_docker_image',
     'stop_container',
@@ -48,6 +50,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     get_run_logs: [RunLogsInput, RunLogsResult],
     cancel_run: [RunRef, RunRecord],
     build_and_execute_github_repo: [RepoRunInput, RepoRunResult],
+    list_languages: [ListLanguagesInput, LanguageList],
   };
   for (const [name, [input, output]] of Object.entries(expected)) {
     t.same(byName[name]!.inputSchema, asJson(input), `${name} inputSchema`);
@@ -125,6 +128,16 @@ t.test('list_running_containers shows a run started by another call; stop_contai
   const ended = await sleeper;
   t.match(ended.structuredContent, { success: false, status: 'cancelled', run_id: mine.run_id });
   t.ok(await eventually(() => containerGone(containerId!)), 'container gone (docker inspect 404)');
+});
+
+t.test('stop_container accepts a run id', async (t) => {
+  const started = await call('execute_docker_container', { image: BUSYBOX_IMAGE, command: ['sleep', '60'], timeout: 120, wait: false });
+  const runId = started.structuredContent.run_id as string;
+  t.ok(await eventually(async () => (await call('get_run', { run_id: runId })).structuredContent.status === 'running'), 'the run is running');
+  const stopped = await call('stop_container', { container_id: runId, timeout: 1 });
+  t.notOk(stopped.isError);
+  t.match(stopped.structuredContent, { success: true, container_id: /^[0-9a-f]{64}$/, was_running: true, run_id: runId });
+  t.ok(await eventually(async () => (await call('get_run', { run_id: runId })).structuredContent.status === 'cancelled'), 'the run ends cancelled');
 });
 
 t.test('pull_docker_image pulls from the local registry after the image was removed', async (t) => {

@@ -5,6 +5,7 @@ import { startGateway } from '../fixtures/gateway.js';
 import { runningContainers, waitUntilGone } from '../fixtures/engine-view.js';
 import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 import { LABEL_INSTANCE, LABEL_MANAGED } from '../../lib/labels.js';
+import { pollUntilFinal, pollUntilRunning } from '../fixtures/runs.js';
 
 const INSTANCE = `${TEST_INSTANCE}-containers`;
 const gw = await startGateway({ SLIPWAY_INSTANCE: INSTANCE, SLIPWAY_OUTPUT_CAP_BYTES: '1024', SLIPWAY_OUTPUT_LIMIT_BYTES: String(4 * 1024 * 1024), SLIPWAY_STOP_GRACE_SECONDS: '1' });
@@ -92,6 +93,25 @@ t.test('list shows running Slipway containers with their run id; stop ends the r
   const result = (await pending).body;
   t.match(result, { status: 'cancelled', success: false, run_id: listed.run_id, stdout: 'up\n' });
   t.ok(await waitUntilGone(listed.id), 'container removed');
+});
+
+t.test('stop accepts the run id as well as the container id or name', async (t) => {
+  const started = await run({ image: BUSYBOX_IMAGE, command: ['sleep', '60'], timeout: 120, wait: false });
+  const running = await pollUntilRunning(gw, started.body.run_id);
+  const stop = await gw.request('POST', `/v1/containers/${started.body.run_id}/stop`, { timeout: 1 });
+  t.equal(stop.status, 200);
+  t.match(stop.body, { success: true, container_id: running.container_id, was_running: true, run_id: started.body.run_id });
+  t.match(await pollUntilFinal(gw, started.body.run_id), { status: 'cancelled' });
+  t.ok(await waitUntilGone(running.container_id), 'container removed');
+  const unknownRun = await gw.request('POST', '/v1/containers/00000000-0000-4000-8000-000000000000/stop');
+  t.match(unknownRun, { status: 404, body: { error: { code: 'SLIPWAY_ERR_CONTAINER_NOT_FOUND', field: 'container_id' } } });
+});
+
+t.test('stop with the id of a run that never had a container says so', async (t) => {
+  t.equal((await run({ image: 'slipway-test/absent:1', command: ['true'], pull_policy: 'never' })).status, 404);
+  const [failed] = (await gw.request('GET', '/v1/runs?limit=1')).body.runs;
+  const res = await gw.request('POST', `/v1/containers/${failed.run_id}/stop`);
+  t.match(res, { status: 404, body: { error: { code: 'SLIPWAY_ERR_CONTAINER_NOT_FOUND', message: `run ${failed.run_id} has no container (it is error); cancel_run stops a run before its container starts` } } });
 });
 
 t.test('stop of an unknown container, or one Slipway did not create, is a 404', async (t) => {

@@ -44,10 +44,10 @@ t.test('an unknown repository or tag is a 404 naming the image', async (t) => {
   }
 });
 
-t.test('an unreachable registry is a 502, not a hang or a 500', async (t) => {
+t.test('an unreachable registry is a 502 naming the image and the reason, not a hang or a 500', async (t) => {
   const res = await gw.request('POST', '/v1/images/pull', { image: '127.0.0.1:1/slipway-test/busybox:1' });
   t.equal(res.status, 502);
-  t.match(res.body.error, { code: 'SLIPWAY_ERR_ENGINE' });
+  t.match(res.body.error, { code: 'SLIPWAY_ERR_PULL_FAILED', field: 'image', message: /^cannot pull 127\.0\.0\.1:1\/slipway-test\/busybox:1: .*connection refused/ });
 });
 
 t.test('a hostile image reference never reaches the engine', async (t) => {

@@ -2,6 +2,8 @@
 // and no way to provision one, or a bad setting. It must exit non-zero and say why.
 import t from 'tap';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,4 +33,57 @@ t.test('a malformed setting: exits non-zero naming it', async (t) => {
   const { code, output } = await startMain({ SLIPWAY_MEMORY_MAX_BYTES: 'lots' });
   t.equal(code, 1);
   t.match(output, /SLIPWAY_MEMORY_MAX_BYTES must be an integer/);
+});
+
+/** What start-up printed, as lines: a bad setting must be one line, no pino JSON, no stack trace. */
+const linesOf = (output: string): string[] => output.trim().split('\n');
+
+for (const [what, env, message] of [
+  ['an unknown log level', { SLIPWAY_LOG_LEVEL: 'verbose' }, /^slipway: SLIPWAY_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/],
+  ['a new language without its command', { SLIPWAY_LANGUAGE_PRESETS: '{"kotlin":{"image":"kotlin:2"}}' }, /^slipway: SLIPWAY_LANGUAGE_PRESETS\["kotlin"\]: a new language needs "image", "file" and "command"/],
+  ['a bad MCP host entry', { SLIPWAY_MCP_ALLOWED_HOSTS: 'http://x/' }, /^slipway: SLIPWAY_MCP_ALLOWED_HOSTS holds "http:\/\/x\/"/],
+] as const) {
+  t.test(`${what}: exits non-zero with one readable line naming the setting, the value and what is accepted`, async (t) => {
+    const { code, output } = await startMain({ ...env });
+    t.equal(code, 1);
+    t.match(linesOf(output), [message], `one line: ${output}`);
+    t.equal(linesOf(output).length, 1);
+  });
+}
+
+t.test('a port already taken: exits non-zero with one line naming HOST and PORT', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => taken.close());
+  const port = (taken.address() as AddressInfo).port;
+  const dataDir = t.testdir();
+  const { code, output } = await startMain({ PORT: String(port), SLIPWAY_PROVISION_ENGINE: 'false', SLIPWAY_LOG_LEVEL: 'silent', SLIPWAY_DATA_DIR: dataDir });
+  t.equal(code, 1);
+  t.match(linesOf(output), [new RegExp(`^slipway: cannot listen on 127\\.0\\.0\\.1:${port} \\(HOST, PORT\\): .*EADDRINUSE`)], `one line: ${output}`);
+  t.equal(linesOf(output).length, 1);
+});
+
+t.test('an unknown SLIPWAY_ variable is warned about once at start-up, with the setting it was likely meant to be', async (t) => {
+  const dataDir = t.testdir();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', SLIPWAY_PROVISION_ENGINE: 'false', SLIPWAY_DATA_DIR: dataDir, SLIPWAY_LOG_LEVEL: 'info', SLIPWAY_TOKEN_FILE: '/nowhere' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr.on('data', (c) => (output += c));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (c) => {
+      output += c;
+      if (/Server listening/.test(output)) resolve();
+    });
+    child.once('exit', () => resolve());
+  });
+  child.kill('SIGTERM');
+  await exited;
+  const warnings = output.split('\n').filter((line) => line.includes('SLIPWAY_TOKEN_FILE'));
+  t.equal(warnings.length, 1, 'warned once');
+  t.match(JSON.parse(warnings[0]!), { level: 40, msg: 'unknown setting SLIPWAY_TOKEN_FILE is ignored (did you mean SLIPWAY_TOKENS_FILE?)' });
+  t.match(output, /Server listening/, 'and it started');
 });

@@ -73,6 +73,7 @@ t.test('insert records a queued run; get reads it back', async (t) => {
     owner: 'alice',
     timeout_ms: 5000,
     request_hash: 'h1',
+    error_code: null,
   });
   t.ok(run.created_at >= before && run.created_at <= new Date().toISOString(), 'created now, ISO');
   t.strictSame(runs.get('r1'), run);

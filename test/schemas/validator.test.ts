@@ -42,7 +42,7 @@ t.test('assertValid: required and nested fields are named by their path', async 
   t.throws(() => assertValid(PayloadRunInput, { files: [{ path: 'a', content: '' }, { content: 'x' }] }), invalid('files[1].path', 'files[1].path is required'));
   t.throws(() => assertValid(PayloadRunInput, { files: [{ path: 'a', content: '', mode: 0o1000 }] }), invalid('files[0].mode', 'files[0].mode must be <= 511'));
   t.throws(() => assertValid(PayloadRunInput, { files: [] }), invalid('files', /^files must NOT have fewer than 1 items$/));
-  t.throws(() => assertValid(ContainerRunInput, { image: 'Bad Image' }), invalid('image', 'image has an invalid format'));
+  t.throws(() => assertValid(ContainerRunInput, { image: 'Bad Image' }), invalid('image', 'image is not an image reference: it contains spaces, quotes or shell characters'));
   t.throws(() => assertValid(ContainerRunInput, []), invalid('body', 'body must be object'));
 });
 
@@ -90,4 +90,29 @@ t.test('date-time fields accept real RFC 3339 times only, naming the field', asy
   }
   const validate = queryAjv.compile(ListRunsInput);
   t.notOk(validate({ until: '2026-13-45T00:00:00Z' }), 'the query validator checks it too');
+});
+
+t.test('a choice among values says which values are accepted and what was sent', async (t) => {
+  t.throws(() => assertValid(ContainerRunInput, { image: 'x', network_mode: 'host' }), invalid('network_mode', 'network_mode must be one of none, bridge (got "host")'));
+  t.throws(() => assertValid(ContainerRunInput, { image: 'x', pull_policy: 'sometimes' }), invalid('pull_policy', 'pull_policy must be one of missing, always, never (got "sometimes")'));
+});
+
+t.test('a format error says what the format looks like', async (t) => {
+  t.throws(() => assertValid(ContainerRunInput, { image: 'x', memory_limit: 'lots' }), invalid('memory_limit', /^memory_limit must look like 512m or 1g/));
+  t.throws(() => assertValid(ContainerRunInput, { image: 'MyTeam/Tool:1' }), invalid('image', 'image is not an image reference: the repository "MyTeam" must be lower-case'));
+  t.throws(() => assertValid(ContainerRunInput, { image: 'python:3.12+slim' }), invalid('image', /^image is not an image reference: the tag "3\.12\+slim" may hold letters, digits/));
+  t.throws(() => assertValid(ContainerRunInput, { image: `x/${'a'.repeat(300)}` }), invalid('image', /^image must NOT have more than 255 characters|^image is not an image reference: it is 302 characters long/));
+});
+
+t.test('a long value is quoted shortened', async (t) => {
+  const long = 'x'.repeat(500);
+  const e = (() => {
+    try {
+      assertValid(ContainerRunInput, { image: 'x', network_mode: long });
+    } catch (err) {
+      return err as Error;
+    }
+    return undefined;
+  })();
+  t.ok(e && e.message.length < 200, 'the message stays short');
 });

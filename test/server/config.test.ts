@@ -130,9 +130,29 @@ t.test('bad values stop start-up naming the variable and the value', async (t) =
     [{ SLIPWAY_LANGUAGE_PRESETS: 'python=py' }, /^SLIPWAY_LANGUAGE_PRESETS must be JSON$/],
     [{ SLIPWAY_GIT_CREDENTIALS: '{"git.example.com":{"username":"u"}}' }, /^SLIPWAY_GIT_CREDENTIALS\["git\.example\.com"\] must be/],
     [{ SLIPWAY_GIT_CREDENTIALS: '{"git.example.com":{"token":7}}' }, /^SLIPWAY_GIT_CREDENTIALS\["git\.example\.com"\]/],
+    [{ SLIPWAY_LOG_LEVEL: 'verbose' }, /^SLIPWAY_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/],
+    [{ SLIPWAY_LANGUAGE_PRESETS: '{"kotlin":{"image":"kotlin:2"}}' }, /^SLIPWAY_LANGUAGE_PRESETS\["kotlin"\]: a new language needs "image", "file" and "command"/],
+    [{ SLIPWAY_LANGUAGE_PRESETS: '{"python":{"command":"python3 main.py"}}' }, /^SLIPWAY_LANGUAGE_PRESETS\["python"\]\.command must be a non-empty array/],
+    [{ SLIPWAY_MCP_ALLOWED_HOSTS: 'localhost,http://x/' }, /^SLIPWAY_MCP_ALLOWED_HOSTS holds "http:\/\/x\/", which is not host or host:port, or \*$/],
+    [{ SLIPWAY_MCP_ALLOWED_ORIGINS: 'example.com' }, /^SLIPWAY_MCP_ALLOWED_ORIGINS holds "example\.com", which is not scheme:\/\/host/],
   ];
   for (const [env, message] of cases) t.throws(() => loadConfig(env), { message }, JSON.stringify(env));
   t.throws(() => loadConfig({ SLIPWAY_GIT_OBJECT_MAX_BYTES: String(2 ** 31) }), { message: /^SLIPWAY_GIT_OBJECT_MAX_BYTES must be below 2 GiB/ }, 'an object bound isomorphic-git would read as negative');
+});
+
+t.test('a new language through SLIPWAY_LANGUAGE_PRESETS is accepted', async (t) => {
+  const c = loadConfig({ SLIPWAY_LANGUAGE_PRESETS: '{"awk":{"image":"busybox:1.36","file":"main.awk","command":["awk","-f","main.awk"]}}' });
+  t.same(c.languagePresets, { awk: { image: 'busybox:1.36', file: 'main.awk', command: ['awk', '-f', 'main.awk'] } });
+});
+
+t.test('an unknown SLIPWAY_ variable is a warning, with the setting it was likely meant to be', async (t) => {
+  const c = loadConfig({ SLIPWAY_LOG_LEVLE: 'debug', SLIPWAY_MEMORY_MAX: '1g', SLIPWAY_FROBNICATE: '1', SLIPWAY_CPU_MAX: '2', PATH: '/bin' });
+  t.same(c.warnings, [
+    'unknown setting SLIPWAY_LOG_LEVLE is ignored (did you mean SLIPWAY_LOG_LEVEL?)',
+    'unknown setting SLIPWAY_MEMORY_MAX is ignored (did you mean SLIPWAY_MEMORY_MAX_BYTES?)',
+    'unknown setting SLIPWAY_FROBNICATE is ignored',
+  ]);
+  t.same(loadConfig({ SLIPWAY_CPU_MAX: '2', SLIPWAY_RUNTIME: 'runsc', HOME: '/root' }).warnings, [], 'known settings and other variables are not warned about');
 });
 
 t.test('network modes: none and bridge only, never host or container:*', async (t) => {

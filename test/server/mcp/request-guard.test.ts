@@ -24,5 +24,11 @@ t.test('entries with a port match that port only; * matches anything', async (t)
   t.notOk(pinned.check('mcp.example.com:443', 'https://app.example.com').ok);
   const open = new RequestGuard(['*'], ['*']);
   t.ok(open.check('anything:1', 'http://anything').ok);
-  t.throws(() => new RequestGuard(['not a url'], []), /not a valid origin/);
+  t.throws(() => new RequestGuard(['not a url'], []), /^SLIPWAY_MCP_ALLOWED_ORIGINS holds "not a url", which is not scheme:\/\/host/);
+});
+
+t.test('a refusal names the setting that admits a host or an origin', async (t) => {
+  const loopback = new RequestGuard(['http://localhost'], ['localhost']);
+  t.match(loopback.check('mcp.example.com', undefined), { ok: false, reason: /^Host "mcp\.example\.com" is not allowed; the server's SLIPWAY_MCP_ALLOWED_HOSTS setting admits hosts$/ });
+  t.match(loopback.check('localhost', 'https://app.example.com'), { ok: false, reason: /SLIPWAY_MCP_ALLOWED_ORIGINS setting admits origins$/ });
 });
