@@ -36,8 +36,9 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
       maxSessions: mcp.maxSessions,
       eventStoreMaxEvents: mcp.eventStoreMaxEvents,
       eventStoreMaxBytes: mcp.eventStoreMaxBytes,
+      ssePolling: mcp.ssePolling,
     },
-    (session) => createMcpServer({ slipway: app.slipway, tools, log, audit: app.audit }, session),
+    (session) => createMcpServer({ slipway: app.slipway, tools, log, audit: app.audit, ssePolling: mcp.ssePolling }, session),
     log,
   );
   app.decorate('mcpSessions', sessions);
