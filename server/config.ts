@@ -96,6 +96,8 @@ export interface McpConfig {
   eventStoreMaxBytes: number;
   /** SSE polling (server/mcp/sse-polling.ts): the priming event's `retry`, and when a long call's POST stream is closed. */
   ssePolling: { retryMs: number; closeAfterMs: number };
+  /** List the tools the MCP conformance suite calls (server/mcp/conformance-tools.ts); off in production. */
+  conformanceTools: boolean;
 }
 
 type Source = Record<string, string | undefined>;
@@ -229,6 +231,7 @@ export function loadConfig(env: Source = process.env): Config {
         // Under the 60 s cut-off common to proxies; 0 keeps each stream open to the end.
         closeAfterMs: 1000 * int(src, 'SLIPWAY_MCP_STREAM_CLOSE_SECONDS', 50),
       },
+      conformanceTools: bool(src, 'SLIPWAY_MCP_CONFORMANCE_TOOLS', false),
     },
     repoBuild: repoBuildConfig(src),
   };

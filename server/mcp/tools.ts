@@ -23,6 +23,7 @@ import type { RunNotifier } from './notifications.js';
 import { listText, pullText, runText, stopText } from './result-text.js';
 import { repoTools } from './repo-tools.js';
 import { runTools } from './run-tools.js';
+import { conformanceTools } from './conformance-tools.js';
 
 export interface ToolContext {
   slipway: Slipway;
@@ -121,6 +122,7 @@ export function slipwayTools(config: Config): SlipwayTool[] {
     },
     ...repoTools(config),
     ...runTools(),
+    ...conformanceTools(config),
     {
       name: 'list_running_containers',
       scope: 'read',

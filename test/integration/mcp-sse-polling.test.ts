@@ -7,7 +7,7 @@ import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 import { connectClient, rawInitialize, rawRequest, sseMessages } from '../fixtures/mcp.js';
 
-const gw = await startGateway({ SLIPWAY_MCP_STREAM_CLOSE_SECONDS: '1', SLIPWAY_MCP_SSE_RETRY_MS: '300' });
+const gw = await startGateway({ SLIPWAY_MCP_STREAM_CLOSE_SECONDS: '1', SLIPWAY_MCP_SSE_RETRY_MS: '300', SLIPWAY_MCP_CONFORMANCE_TOOLS: 'true' });
 t.teardown(() => gw.close());
 const mcpUrl = `${gw.url}/mcp`;
 // Outlasts the 1 s after which the server closes the call's stream.
@@ -18,10 +18,11 @@ t.test('a POST stream opens with a priming event: an id, the retry interval and 
   const session = await rawInitialize(mcpUrl);
   const headers = { 'mcp-session-id': session, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
   t.teardown(() => rawRequest(mcpUrl, { method: 'DELETE', headers }));
-  const res = await rawRequest(mcpUrl, { method: 'POST', headers, body: callOf(2, ['echo', 'hi']) });
+  const res = await rawRequest(mcpUrl, { method: 'POST', headers, body: { jsonrpc: '2.0', id: 2, method: 'tools/list' } });
   t.equal(res.status, 200);
+  t.match(res.headers['content-type'], /text\/event-stream/);
   t.match(res.body, /^id: \S+\nretry: 300\ndata: \n\n/, 'the first event primes the stream');
-  t.match(sseMessages(res.body).find((e) => e.message.id === 2)?.message.result.structuredContent, { status: 'succeeded', stdout: 'hi\n' }, 'a short call keeps its stream to the result');
+  t.ok(sseMessages(res.body).find((e) => e.message.id === 2)?.message.result.tools, 'then the answer, on the same stream');
 });
 
 t.test('the server closes a long call\'s stream; GET with Last-Event-ID resumes it and receives the result', async (t) => {
@@ -59,4 +60,16 @@ t.test('the SDK client follows a closed stream by itself and gets the long call\
   const res = (await mcp.client.callTool({ name: 'execute_docker_container', arguments: { image: BUSYBOX_IMAGE, command: LONG_RUN } })) as any;
   t.ok(resumedWith.length >= 1, 'the client reconnected with Last-Event-ID');
   t.match(res.structuredContent, { success: true, status: 'succeeded', stdout: 'begin\ndone\n' });
+});
+
+t.test('the conformance suite\'s test_reconnection tool outlasts the stream close and answers on the resumed stream', async (t) => {
+  const session = await rawInitialize(mcpUrl);
+  const headers = { 'mcp-session-id': session, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
+  t.teardown(() => rawRequest(mcpUrl, { method: 'DELETE', headers }));
+  const call = { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'test_reconnection', arguments: {} } };
+  const post = await rawRequest(mcpUrl, { method: 'POST', headers, body: call });
+  t.match(post.body, /^id: \S+\nretry: 300\ndata: \n\n$/, 'only the priming event before the close');
+  const lastId = /^id: (\S+)$/m.exec(post.body)![1]!;
+  const resumed = await rawRequest(mcpUrl, { method: 'GET', headers: { ...headers, accept: 'text/event-stream', 'last-event-id': lastId }, untilText: '"structuredContent"' });
+  t.match(sseMessages(resumed.body).find((e) => e.message.id === 4)?.message.result, { isError: undefined, structuredContent: { waited_ms: 2000 } });
 });
