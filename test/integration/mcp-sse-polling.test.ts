@@ -34,7 +34,6 @@ t.test('the server closes a long call\'s stream; GET with Last-Event-ID resumes 
   const post = await rawRequest(mcpUrl, { method: 'POST', headers, body: callOf(3, LONG_RUN) });
   t.equal(post.status, 200);
   t.notOk(sseMessages(post.body).some((e) => e.message.id === 3), 'the stream ended before the result');
-  t.equal(gw.app.slipway.activeRuns.size, 1, 'the run goes on without a stream');
   const ids = [...post.body.matchAll(/^id: (\S+)$/gm)].map((m) => m[1]!);
   t.ok(ids.length >= 1, 'the stream carried event ids to resume from');
 
@@ -45,7 +44,7 @@ t.test('the server closes a long call\'s stream; GET with Last-Event-ID resumes 
   });
   t.equal(resumed.status, 200);
   const result = sseMessages(resumed.body).find((e) => e.message.id === 3)?.message.result;
-  t.match(result?.structuredContent, { success: true, status: 'succeeded', stdout: 'begin\ndone\n' }, 'the whole run\'s result, not a cancellation');
+  t.match(result?.structuredContent, { success: true, status: 'succeeded', stdout: 'begin\ndone\n' }, 'the run went on without a stream: its whole result, not a cancellation');
 });
 
 t.test('the SDK client follows a closed stream by itself and gets the long call\'s result', async (t) => {
