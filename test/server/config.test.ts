@@ -168,3 +168,13 @@ t.test('SLIPWAY_CONFIG: a list may be a JSON array', async (t) => {
   t.strictSame(c.networkModes, ['none', 'bridge']);
   t.strictSame(c.repoBuild.git.allowedHosts, ['git.example.com']);
 });
+
+t.test('MCP SSE polling: streams prime with a 1 s retry and long calls close theirs after 50 s, unless configured', async (t) => {
+  t.strictSame(loadConfig({}).mcp.ssePolling, { retryMs: 1000, closeAfterMs: 50_000 });
+  t.equal(loadConfig({}).mcp.conformanceTools, false, 'the conformance suite\'s tools are off by default');
+  const c = loadConfig({ SLIPWAY_MCP_SSE_RETRY_MS: '300', SLIPWAY_MCP_STREAM_CLOSE_SECONDS: '0', SLIPWAY_MCP_CONFORMANCE_TOOLS: 'true' });
+  t.strictSame(c.mcp.ssePolling, { retryMs: 300, closeAfterMs: 0 }, '0 keeps every stream open to the end');
+  t.equal(c.mcp.conformanceTools, true);
+  t.throws(() => loadConfig({ SLIPWAY_MCP_STREAM_CLOSE_SECONDS: '1.5' }), { message: /^SLIPWAY_MCP_STREAM_CLOSE_SECONDS must be an integer >= 0/ });
+  t.throws(() => loadConfig({ SLIPWAY_MCP_SSE_RETRY_MS: '0' }), { message: /^SLIPWAY_MCP_SSE_RETRY_MS must be an integer >= 1/ });
+});
