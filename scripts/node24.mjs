@@ -14,7 +14,7 @@
 // afresh on every run. Plain JavaScript with no dependencies, like prepare.mjs.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,7 +64,9 @@ function ensureDependencies() {
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === wanted) return;
   say('copying node_modules and building better-sqlite3 for Node 24');
   rmSync(join(app, 'node_modules'), { recursive: true, force: true });
-  run('cp', ['-a', join(root, 'node_modules'), join(app, 'node_modules')]);
+  // realpath: where node_modules is a symlink (a worktree sharing another's), copy the
+  // tree it points at, never the link, or the rebuild below would hit the shared tree.
+  run('cp', ['-a', realpathSync(join(root, 'node_modules')), join(app, 'node_modules')]);
   run('npm', ['rebuild', 'better-sqlite3'], {
     cwd: app,
     // Where no prebuilt binary can be downloaded, node-gyp compiles against the headers
