@@ -38,8 +38,9 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
       maxSessionsPerCaller: mcp.maxSessionsPerCaller,
       eventStoreMaxEvents: mcp.eventStoreMaxEvents,
       eventStoreMaxBytes: mcp.eventStoreMaxBytes,
+      ssePolling: mcp.ssePolling,
     },
-    (session) => createMcpServer({ slipway: app.slipway, tools, log, audit: app.audit }, session),
+    (session) => createMcpServer({ slipway: app.slipway, tools, log, audit: app.audit, ssePolling: mcp.ssePolling }, session),
     log,
   );
   app.decorate('mcpSessions', sessions);

@@ -117,6 +117,10 @@ export interface McpConfig {
   /** Per-session bound of the resumability event store, in messages and in bytes of JSON. */
   eventStoreMaxEvents: number;
   eventStoreMaxBytes: number;
+  /** SSE polling (server/mcp/sse-polling.ts): the priming event's `retry`, and when a long call's POST stream is closed. */
+  ssePolling: { retryMs: number; closeAfterMs: number };
+  /** List the tools the MCP conformance suite calls (server/mcp/conformance-tools.ts); off in production. */
+  conformanceTools: boolean;
 }
 
 type Source = Record<string, string | undefined>;
@@ -278,6 +282,12 @@ export function loadConfig(env: Source = process.env): Config {
       sessionMaxSeconds: num(src, 'SLIPWAY_MCP_SESSION_MAX_SECONDS', 24 * 3600),
       eventStoreMaxEvents: int(src, 'SLIPWAY_MCP_EVENT_STORE_MAX_EVENTS', 1000, 1),
       eventStoreMaxBytes: int(src, 'SLIPWAY_MCP_EVENT_STORE_MAX_BYTES', MIB, 1024),
+      ssePolling: {
+        retryMs: int(src, 'SLIPWAY_MCP_SSE_RETRY_MS', 1000, 1),
+        // Under the 60 s cut-off common to proxies; 0 keeps each stream open to the end.
+        closeAfterMs: 1000 * int(src, 'SLIPWAY_MCP_STREAM_CLOSE_SECONDS', 50),
+      },
+      conformanceTools: bool(src, 'SLIPWAY_MCP_CONFORMANCE_TOOLS', false),
     },
     repoBuild: repoBuildConfig(src),
   };

@@ -36,6 +36,10 @@ export async function writeEventStream(
     'content-type': options.format === 'sse' ? 'text/event-stream; charset=utf-8' : 'text/plain; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     'x-accel-buffering': 'no',
+    // Without nosniff a browser buffers the start of a text/plain response (Chromium:
+    // 1 KB) to guess its type, so a slow log would show nothing until then; with it
+    // and the charset above, each line renders as it arrives.
+    'x-content-type-options': 'nosniff',
     connection: 'keep-alive',
   });
   res.flushHeaders();

@@ -23,6 +23,7 @@ import { assertValid } from '../../schemas/validator.js';
 import { assertArgumentDepth } from './argument-guard.js';
 import { invalidParams, toMcpToolError, toSlipwayError } from '../error-reply.js';
 import { RunNotifier } from './notifications.js';
+import { closeStreamOfLongCall, type SsePollingSettings } from './sse-polling.js';
 import { toolListing, type SlipwayTool } from './tools.js';
 
 /** What the server needs of the session it belongs to. */
@@ -38,6 +39,8 @@ export interface McpServerDeps {
   tools: SlipwayTool[];
   log: FastifyBaseLogger;
   audit: Audit;
+  /** When a long call's POST stream is closed for the client to resume (none: never). */
+  ssePolling?: SsePollingSettings;
 }
 
 const INSTRUCTIONS =
@@ -93,6 +96,7 @@ export function createMcpServer(deps: McpServerDeps, session: SessionState): Ser
         outcome,
       });
     const endCall = session.beginCall();
+    const keepStream = closeStreamOfLongCall(extra.closeSSEStream, deps.ssePolling);
     const notifier = new RunNotifier((n) => extra.sendNotification(n), request.params._meta?.progressToken, () => session.logLevel);
     try {
       assertArgumentDepth(request.params.arguments);
@@ -111,6 +115,7 @@ export function createMcpServer(deps: McpServerDeps, session: SessionState): Ser
       // InvalidParams (thrown) for bad arguments; an isError result with the catalogue code otherwise.
       return toMcpToolError(err);
     } finally {
+      keepStream();
       endCall();
     }
   });

@@ -21,6 +21,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import { BoundedEventStore } from './event-store.js';
+import { pollingTransportOptions, type SsePollingSettings } from './sse-polling.js';
 import type { SessionState } from './mcp-server.js';
 
 export interface SessionSettings {
@@ -32,6 +33,7 @@ export interface SessionSettings {
   maxSessionsPerCaller: number;
   eventStoreMaxEvents: number;
   eventStoreMaxBytes: number;
+  ssePolling: SsePollingSettings;
 }
 
 export type ServerFactory = (session: SessionState) => Server;
@@ -62,6 +64,7 @@ export class McpSession implements SessionState {
       sessionIdGenerator: () => randomUUID(),
       eventStore: this.events,
       onsessioninitialized: () => onInitialized(this),
+      ...pollingTransportOptions(settings.ssePolling),
     });
     this.server = createServer(this);
     // Fires however the session ends: DELETE, idle expiry, gateway shutdown.

@@ -25,6 +25,7 @@ import type { RunNotifier } from './notifications.js';
 import { listText, pullText, runText, stopText } from './result-text.js';
 import { repoTools } from './repo-tools.js';
 import { runTools } from './run-tools.js';
+import { conformanceTools } from './conformance-tools.js';
 
 export interface ToolContext {
   slipway: Slipway;
@@ -124,6 +125,7 @@ export function slipwayTools(config: Config): SlipwayTool[] {
     ...repoTools(config),
     ...runTools(),
     ...languageTools(),
+    ...conformanceTools(config),
     {
       name: 'list_running_containers',
       scope: 'read',

@@ -97,3 +97,16 @@ t.test('a stalled reader is cut off while the run goes on, and resumes where it 
   t.equal(rest.at(-1)!.event, 'end', 'and reached the end');
   t.ok(rest.some((e) => e.event === 'truncated'), 'the log says where it reached its cap');
 });
+
+t.test('a plain-text log stream tells browsers not to sniff, so each line shows as it arrives', async (t) => {
+  const start = await gw.request('POST', '/v1/containers/run', { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo first; sleep 2; echo second'], wait: false });
+  const res = await fetch(`${gw.url}/v1/runs/${start.body.run_id}/logs?format=text`);
+  t.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8');
+  t.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  const reader = res.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  t.equal(first, 'first\n', 'the first line arrives on its own, before the run has more to say');
+  let rest = '';
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+  t.equal(rest, 'second\n');
+});

@@ -225,3 +225,13 @@ t.test('one caller\'s share of the run slots leaves a slot for others, and is co
   t.equal(loadConfig({ SLIPWAY_MAX_CONCURRENT_RUNS: '10', SLIPWAY_MAX_RUNNING_PER_CALLER: '5' }).runs.maxRunningPerCaller, 5);
   t.throws(() => loadConfig({ SLIPWAY_MAX_RUNNING_PER_CALLER: '0' }), /SLIPWAY_MAX_RUNNING_PER_CALLER must be an integer >= 1/);
 });
+
+t.test('MCP SSE polling: streams prime with a 1 s retry and long calls close theirs after 50 s, unless configured', async (t) => {
+  t.strictSame(loadConfig({}).mcp.ssePolling, { retryMs: 1000, closeAfterMs: 50_000 });
+  t.equal(loadConfig({}).mcp.conformanceTools, false, 'the conformance suite\'s tools are off by default');
+  const c = loadConfig({ SLIPWAY_MCP_SSE_RETRY_MS: '300', SLIPWAY_MCP_STREAM_CLOSE_SECONDS: '0', SLIPWAY_MCP_CONFORMANCE_TOOLS: 'true' });
+  t.strictSame(c.mcp.ssePolling, { retryMs: 300, closeAfterMs: 0 }, '0 keeps every stream open to the end');
+  t.equal(c.mcp.conformanceTools, true);
+  t.throws(() => loadConfig({ SLIPWAY_MCP_STREAM_CLOSE_SECONDS: '1.5' }), { message: /^SLIPWAY_MCP_STREAM_CLOSE_SECONDS must be an integer >= 0/ });
+  t.throws(() => loadConfig({ SLIPWAY_MCP_SSE_RETRY_MS: '0' }), { message: /^SLIPWAY_MCP_SSE_RETRY_MS must be an integer >= 1/ });
+});
