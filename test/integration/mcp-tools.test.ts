@@ -6,7 +6,7 @@ import { ListContainersInput, ListContainersResult, StopContainerInput, StopCont
 import { PullImageInput, PullImageResult } from '../../schemas/images.js';
 import { PayloadRunInput } from '../../schemas/payload-run.js';
 import { RunResult } from '../../schemas/run-result.js';
-import { RunLogsInput, RunLogsResult, RunRecord, RunRef } from '../../schemas/runs.js';
+import { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord, RunRef } from '../../schemas/runs.js';
 import { RepoRunInput, RepoRunResult } from '../../schemas/repo-run.js';
 import { docker } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
@@ -35,6 +35,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     'get_run',
     'get_run_logs',
     'list_running_containers',
+    'list_runs',
     'pull_docker_image',
     'stop_container',
   ]);
@@ -47,6 +48,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     get_run: [RunRef, RunRecord],
     get_run_logs: [RunLogsInput, RunLogsResult],
     cancel_run: [RunRef, RunRecord],
+    list_runs: [ListRunsInput, ListRunsResult],
     build_and_execute_github_repo: [RepoRunInput, RepoRunResult],
   };
   for (const [name, [input, output]] of Object.entries(expected)) {
