@@ -46,7 +46,7 @@ export const runPayload = operation({
     'Run source code: write `files` (or one `payload`) into /workspace of a fresh container, run them, and return the exit code and output. ' +
     `Required: \`files\` or \`payload\`, and either \`language\` (${LANGUAGES.join(', ')}: the server picks image, file name and command; ` +
     '`{"language": "python", "payload": "print(2+2)"}` runs main.py) or `image` with `command` (and `payload_path` for a single payload). ' +
-    `The code runs as an unprivileged user (${facts.payloadUser}); /workspace is read-only, /tmp (64 MiB) is writable. ${facts.limits} ${COST}`,
+    `The code runs as an unprivileged user (${facts.payloadUser}); /workspace is read-only, /tmp (64 MiB) is writable. Limits as execute_docker_container. ${COST}`,
   scope: 'run',
   rest: { method: 'POST', path: '/v1/payloads/run', rest: 'body', idempotencyHeader: true },
   input: PayloadRunInput,
@@ -70,7 +70,7 @@ export const runRepo = operation({
     'CPU and time), then run the image like execute_docker_container. Required: `repo_url`. The image is cached by repository, commit, ' +
     'Dockerfile and build arguments (`cache_hit: true` skips the build). The result adds `commit_sha`, `image_tag`, `image_id`, ' +
     '`build_time`, `cache_hit` and the end of `build_log`; a failing build ends `failed` with the failing step in `stderr`. ' +
-    `Refused URLs (not https, private or loopback hosts) and unknown refs are errors naming the field. ${facts.limits} ${COST}`,
+    `Refused URLs (not https, private or loopback hosts) and unknown refs are errors naming the field. Limits as execute_docker_container. ${COST}`,
   scope: 'build',
   rest: { method: 'POST', path: '/v1/repos/run', rest: 'body', idempotencyHeader: true },
   input: RepoRunInput,

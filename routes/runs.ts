@@ -10,6 +10,7 @@ import { Type } from '@sinclair/typebox';
 import { invalidInput } from '../lib/errors.js';
 import { StreamCounter } from '../server/stream-counter.js';
 import { described, errorReplies } from '../schemas/error-reply.js';
+import { StringEnum } from '../schemas/compact.js';
 import { RunId } from '../schemas/runs.js';
 import { writeEventStream } from '../server/event-stream.js';
 
@@ -43,7 +44,7 @@ const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: Type.Object({ run_id: RunId }),
         querystring: Type.Object(
           {
-            format: Type.Optional(Type.Union([Type.Literal('sse'), Type.Literal('text')], { description: '`sse` (default): events; `text`: only the output, as plain text.' })),
+            format: Type.Optional(StringEnum(['sse', 'text'], { description: '`sse` (default): events; `text`: only the output, as plain text.' })),
             last_event_id: Type.Optional(Type.Integer({ minimum: 0, description: 'Resume after this event id (the Last-Event-ID header wins).' })),
           },
           { additionalProperties: false },

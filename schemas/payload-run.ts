@@ -1,11 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Command, ImageReference, RunLimits, RunControl } from './common.js';
+import { StringEnum } from './compact.js';
+import { ArgvField, ImageReference, RunLimits, RunControl } from './common.js';
 
 export const PayloadFile = Type.Object(
   {
     path: Type.String({ minLength: 1, maxLength: 255, description: 'Relative path inside the working directory, e.g. `main.py` or `pkg/util.py`.' }),
     content: Type.String({ maxLength: 8 * 1024 * 1024 }),
-    encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')], { description: 'How `content` is encoded (default utf8).' })),
+    encoding: Type.Optional(StringEnum(['utf8', 'base64'], { description: 'How `content` is encoded: `utf8` (default) or `base64` for binary files.' })),
     mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777, description: 'Permission bits, e.g. 493 (0755). Default 0644.' })),
   },
   { additionalProperties: false },
@@ -20,12 +21,14 @@ export const PayloadRunInput = Type.Object(
     files: Type.Optional(Type.Array(PayloadFile, { minItems: 1, maxItems: 200, description: 'Files written into the working directory before the run.' })),
     payload: Type.Optional(Type.String({ maxLength: 8 * 1024 * 1024, description: 'A single file\'s content (the original API); see `payload_path`.' })),
     payload_path: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Where `payload` goes (default: the language preset\'s file name).' })),
-    language: Type.Optional(Type.Union(LANGUAGES.map((l) => Type.Literal(l)), { description: 'Language preset: image, file name and command chosen by the server.' })),
+    language: Type.Optional(StringEnum(LANGUAGES, { description: 'Language preset: the server chooses the image, the payload\'s file name and the command.' })),
     image: Type.Optional(ImageReference),
-    command: Type.Optional(Command),
+    command: Type.Optional(
+      ArgvField('What to run in /workspace, e.g. `["python3", "main.py"]`; required with `image`, default the language preset\'s. No shell runs.'),
+    ),
     ...RunLimits,
     ...RunControl,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ language: 'python', payload: 'print("hello from a payload")', timeout: 30 }] },
 );
 export type PayloadRunInput = Static<typeof PayloadRunInput>;

@@ -36,6 +36,8 @@ export function describe(error: ErrorObject): string {
       return `${field} is required`;
     case 'pattern':
       return `${field} has an invalid format`;
+    case 'enum':
+      return `${field} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
     default:
       return `${field} ${error.message ?? 'is invalid'}`;
   }

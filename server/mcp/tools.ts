@@ -15,6 +15,23 @@ export interface SlipwayTool {
   operation: Operation;
 }
 
+/**
+ * An output schema as tools/list publishes it: the same shape (every property, type,
+ * enum, requirement), without the per-field prose, which the tool's description and the
+ * server's instructions already give. Each run tool's output would otherwise repeat it.
+ */
+export function withoutDescriptions(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutDescriptions);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const lean: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'description' || key === 'examples') continue;
+    // Under `properties` the keys are field names, whatever they are called.
+    lean[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([name, sub]) => [name, withoutDescriptions(sub)])) : withoutDescriptions(value);
+  }
+  return lean;
+}
+
 /** The tools this server offers (an operation the configuration rules out is not listed). */
 export function slipwayTools(config: Config, operations: readonly Operation[] = OPERATIONS): SlipwayTool[] {
   const facts = serverFacts(config);
@@ -30,9 +47,8 @@ export function slipwayTools(config: Config, operations: readonly Operation[] = 
           description: op.description(facts),
           // TypeBox schemas are JSON Schema as they are.
           inputSchema: op.input as Tool['inputSchema'],
-          outputSchema: op.output as unknown as Tool['outputSchema'],
+          outputSchema: withoutDescriptions(op.output) as Tool['outputSchema'],
           annotations: {
-            title: op.title,
             readOnlyHint: hints.readOnly,
             ...(hints.destructive === undefined ? {} : { destructiveHint: hints.destructive }),
             ...(hints.idempotent === undefined ? {} : { idempotentHint: hints.idempotent }),

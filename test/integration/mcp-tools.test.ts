@@ -8,6 +8,7 @@ import { PayloadRunInput } from '../../schemas/payload-run.js';
 import { RunResult } from '../../schemas/run-result.js';
 import { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord, RunRef } from '../../schemas/runs.js';
 import { RepoRunInput, RepoRunResult } from '../../schemas/repo-run.js';
+import { withoutDescriptions } from '../../server/mcp/tools.js';
 import { docker } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
@@ -53,7 +54,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
   };
   for (const [name, [input, output]] of Object.entries(expected)) {
     t.same(byName[name]!.inputSchema, asJson(input), `${name} inputSchema`);
-    t.same(byName[name]!.outputSchema, asJson(output), `${name} outputSchema`);
+    t.same(byName[name]!.outputSchema, asJson(withoutDescriptions(output)), `${name} outputSchema: the same shape, without per-field prose`);
     t.ok(byName[name]!.description!.length > 200, `${name} has a description a model can choose by`);
   }
   t.match(byName.list_running_containers!.annotations, { readOnlyHint: true });
