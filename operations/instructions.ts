@@ -8,7 +8,7 @@ export function serverInstructions(config: Config): string {
   const bridge = config.networkModes.includes('bridge');
   return (
     'Slipway runs containers and code on a container engine, hardened by default. execute_with_payload runs source code in a ' +
-    'language preset; execute_docker_container runs a command in any image; build_and_execute_github_repo builds a repository first. ' +
+    `language preset; execute_docker_container runs a command in any image${config.allowBuilds ? '; build_and_execute_github_repo builds a repository first' : ''}. ` +
     `Every run: no network unless \`network_mode: bridge\`${bridge ? '' : ' (not allowed on this server)'}, read-only root filesystem ` +
     'with a 64 MiB writable /tmp, all capabilities dropped, no privilege escalation, limits on memory, CPU, processes and time ' +
     '(each run operation states this server\'s defaults and caps). `command` is an argv array, or a string split by shell quoting ' +
