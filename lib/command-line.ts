@@ -15,6 +15,10 @@ export function toArgv(command: string | string[] | undefined, field: string): s
     return command;
   }
   if (command.includes('\0')) throw invalidInput(field, `${field} contains a NUL byte`);
+  // MCP clients (and the Inspector's CLI) often send an array as its JSON text; run as
+  // shell words it would become one argv word like `[sh,-c,echo hi]`.
+  const encoded = jsonArray(command, field);
+  if (encoded) return toArgv(encoded, field);
   // Keeping `$NAME` as written: expansion would need a shell's environment, which there is none of.
   const tokens = parse(command, (name) => `$${name}`);
   const argv = tokens.map((token) => {
@@ -25,4 +29,22 @@ export function toArgv(command: string | string[] | undefined, field: string): s
   });
   if (argv.length === 0) throw invalidInput(field, `${field} is empty`);
   return argv;
+}
+
+/**
+ * `'["sh","-c","echo hi"]'` as the array it spells; undefined for ordinary text (even
+ * `[ -f x ]`, the test command); refused, saying to send an array, when it looks like
+ * JSON but is not an array of strings.
+ */
+function jsonArray(text: string, field: string): string[] | undefined {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('[')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    if (!/^\[\s*("|\])/.test(trimmed)) return undefined;
+  }
+  if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((arg) => typeof arg === 'string')) return parsed;
+  throw invalidInput(field, `${field} looks like a JSON array but is not one of strings; send ${field} as an array, e.g. ["sh", "-c", "echo hi"]`);
 }

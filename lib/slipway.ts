@@ -28,13 +28,13 @@ import type { LanguageList } from '../schemas/languages.js';
 import type { PullProgress } from './images.js';
 import { reconcile } from './reconcile.js';
 import type { RunEvent } from './run-events.js';
-import { RunLogs } from './run-log.js';
+import { RunLogs, type StoredLogEvent } from './run-log.js';
 import { RunQueue } from './run-queue.js';
 import { RunStore } from './run-store.js';
 import { RunManager, toPublicRecord, type RunPlan } from './runs.js';
 import { requireCapability } from './runtime/capabilities.js';
 import type { ContainerRuntime, RunOptions, RunSpec } from './runtime/container-runtime.js';
-import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult } from '../schemas/runs.js';
+import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord } from '../schemas/runs.js';
 import type { RunResult } from '../schemas/run-result.js';
 
 /** The run-control fields (schemas/common.ts RunControl) as they arrive with any run input. */
@@ -311,6 +311,25 @@ export class Slipway {
   /** list_languages / GET /v1/languages: the presets this server offers. */
   languages(): LanguageList {
     return { languages: Object.entries(this.presets).map(([name, p]) => ({ name, image: p.image, file: p.file, command: p.command })) };
+  }
+
+  /** get_run: a run's record as its caller may see it (404 for someone else's). */
+  getRun(runId: string, caller: Caller = this.openCaller): RunRecord {
+    return toPublicRecord(this.runs.get(runId, ownerFilter(caller)));
+  }
+
+  /** cancel_run: a queued run never starts; a running one is stopped and removed. */
+  async cancelRun(runId: string, caller: Caller = this.openCaller): Promise<RunRecord> {
+    return toPublicRecord(await this.runs.cancel(runId, ownerFilter(caller)));
+  }
+
+  /**
+   * A run's log events after `afterId`, following it until it ends (the SSE door). The
+   * run is looked up first, so an unknown or foreign run is a 404 before any event.
+   */
+  followRunLog(runId: string, afterId: number, caller: Caller, signal: AbortSignal): AsyncIterable<StoredLogEvent> {
+    this.runs.get(runId, ownerFilter(caller));
+    return this.logs.read(runId, afterId, signal);
   }
 
   /** list_running_containers */

@@ -1,16 +1,27 @@
 /** Liveness (the process answers) and readiness (the Docker engine answers). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ErrorReply } from '../schemas/error-reply.js';
+import { described, errorReplies } from '../schemas/error-reply.js';
 
-const Status = Type.Object({ status: Type.String() });
+const Status = Type.Object({ status: Type.String({ description: '`ok` or `ready`.' }) });
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up', security: [], response: { 200: Status } } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    { schema: { tags: ['health'], summary: 'The process is up', security: [], response: { 200: described(Status, 'The process answers.') } } },
+    async () => ({ status: 'ok' }),
+  );
 
   app.get(
     '/readyz',
-    { schema: { tags: ['health'], summary: 'The Docker engine is reachable', security: [], response: { 200: Status, 503: ErrorReply } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The Docker engine is reachable',
+        security: [],
+        response: { 200: described(Status, 'The engine answers: runs can start.'), ...errorReplies([503]) },
+      },
+    },
     async () => {
       await app.slipway.ping();
       return { status: 'ready' };

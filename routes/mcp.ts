@@ -12,6 +12,7 @@ import { createMcpServer, type McpCaller } from '../server/mcp/mcp-server.js';
 import { RequestGuard } from '../server/mcp/request-guard.js';
 import { McpSessions } from '../server/mcp/sessions.js';
 import { slipwayTools } from '../server/mcp/tools.js';
+import { serverInstructions } from '../operations/instructions.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,6 +30,7 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
   const { mcp } = app.config;
   const guard = new RequestGuard(mcp.allowedOrigins, mcp.allowedHosts);
   const tools = slipwayTools(app.config);
+  const instructions = serverInstructions(app.config);
   const log = app.log.child({ component: 'mcp' });
   const sessions = new McpSessions(
     {
@@ -40,7 +42,7 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
       eventStoreMaxBytes: mcp.eventStoreMaxBytes,
       ssePolling: mcp.ssePolling,
     },
-    (session) => createMcpServer({ slipway: app.slipway, tools, log, audit: app.audit, ssePolling: mcp.ssePolling }, session),
+    (session) => createMcpServer({ slipway: app.slipway, tools, log, audit: app.audit, ssePolling: mcp.ssePolling, instructions }, session),
     log,
   );
   app.decorate('mcpSessions', sessions);

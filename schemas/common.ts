@@ -1,5 +1,6 @@
 /** Field shapes shared by several operations. */
 import { Type } from '@sinclair/typebox';
+import { StringEnum } from './compact.js';
 
 /**
  * Docker's reference grammar ([registry[:port]/]path[:tag][@sha256:digest]), checked
@@ -26,16 +27,19 @@ export const ImageReference = Type.String({
   examples: ['python:3.12-slim'],
 });
 
-export const Command = Type.Union(
-  [
-    Type.Array(Type.String({ maxLength: 65536 }), { maxItems: 1024 }),
-    Type.String({ maxLength: 65536 }),
-  ],
-  {
-    description:
-      'The command as an argv array, or a string split by POSIX shell quoting rules (no shell runs; ' +
-      '`python3 -c \'print(2+2)\'` works, `;`, `|`, `&&` and redirections are refused).',
-  },
+/** An argv array, or a string split by shell quoting rules (lib/command-line.ts), described for its use. */
+export const ArgvField = (description: string) =>
+  Type.Union([Type.Array(Type.String({ maxLength: 65536 }), { maxItems: 1024 }), Type.String({ maxLength: 65536 })], { description });
+
+/** What to run: an argv array, or a string split by shell quoting rules (no shell runs). */
+export const Command = ArgvField(
+  'The command and its arguments, e.g. `["python3", "-c", "print(2+2)"]` (default: the image\'s CMD). A string is split by shell ' +
+    'quoting rules, but no shell runs: `;`, `|`, `&&` and redirections are refused.',
+);
+
+/** The image's ENTRYPOINT replaced: what `command` is then passed to. */
+export const Entrypoint = ArgvField(
+  'Replaces the image\'s ENTRYPOINT (rarely needed); `command` becomes its arguments. Same forms as `command`, e.g. `["/bin/sh", "-c"]`.',
 );
 
 export const Environment = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256 }), Type.String({ maxLength: 32768 }), {
@@ -51,11 +55,11 @@ export const MemoryLimit = Type.String({
   examples: ['512m'],
 });
 
-export const NetworkMode = Type.Union([Type.Literal('none'), Type.Literal('bridge')], {
+export const NetworkMode = StringEnum(['none', 'bridge'], {
   description: '`none` (default): no network. `bridge` only where the server allows it.',
 });
 
-export const PullPolicy = Type.Union([Type.Literal('missing'), Type.Literal('always'), Type.Literal('never')], {
+export const PullPolicy = StringEnum(['missing', 'always', 'never'], {
   description: 'When to pull the image: `missing` (default), `always`, or `never`.',
 });
 
@@ -83,9 +87,9 @@ export const RunLimits = {
 /** Fields every run-starting operation accepts besides its own. */
 export const RunControl = {
   wait: Type.Optional(
-    Type.Boolean({ description: 'Wait for the run to end (default true). With false the answer comes at once with the run id; follow it with get_run / GET /v1/runs/{id}.' }),
+    Type.Boolean({ description: 'Wait for the run to end (default true); false answers at once with the queued run, to follow by its `run_id`.' }),
   ),
   idempotency_key: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'Retrying with the same key returns the same run instead of starting another.' }),
+    Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'A retry with the same key returns the same run, not another.' }),
   ),
 };

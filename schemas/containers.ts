@@ -1,15 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Nullable, StringEnum } from './compact.js';
 
-export const ContainerState = Type.Union(
-  ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'].map((s) => Type.Literal(s)),
-);
+export const ContainerState = StringEnum(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'], {
+  description: 'Only containers in this engine state, e.g. `running` (default: every state).',
+});
 
 export const ListContainersInput = Type.Object(
   {
     state: Type.Optional(ContainerState),
     all_engine: Type.Optional(Type.Boolean({ description: 'List every container on the engine, not only Slipway\'s (only where the server allows it).' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ state: 'running' }] },
 );
 export type ListContainersInput = Static<typeof ListContainersInput>;
 
@@ -21,7 +22,7 @@ export const ContainerSummary = Type.Object(
     state: Type.String(),
     status: Type.String(),
     created: Type.String({ description: 'ISO 8601' }),
-    run_id: Type.Union([Type.String(), Type.Null()]),
+    run_id: Nullable(Type.String(), { description: 'The run the container belongs to.' }),
     labels: Type.Record(Type.String(), Type.String()),
   },
   { additionalProperties: false },
@@ -34,14 +35,17 @@ export const ListContainersResult = Type.Object(
 );
 export type ListContainersResult = Static<typeof ListContainersResult>;
 
-export const ContainerRef = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$', description: 'Container id (full or short), name, or the id of the run it belongs to.' });
+export const ContainerRef = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$',
+  description: 'Container id (full or short) or name, as list_running_containers (GET /v1/containers) shows it, or the id of the run it belongs to.',
+});
 
 export const StopContainerInput = Type.Object(
   {
     container_id: ContainerRef,
     timeout: Type.Optional(Type.Integer({ minimum: 0, maximum: 300, description: 'Seconds between SIGTERM and SIGKILL (default 10).' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ container_id: 'slipway-0b9c6c1e-5a6f-4d8e-9f3a-2c1d4e5f6a7b', timeout: 5 }] },
 );
 export type StopContainerInput = Static<typeof StopContainerInput>;
 
@@ -50,7 +54,7 @@ export const StopContainerResult = Type.Object(
     success: Type.Boolean(),
     container_id: Type.String(),
     was_running: Type.Boolean(),
-    run_id: Type.Union([Type.String(), Type.Null()]),
+    run_id: Nullable(Type.String(), { description: 'The run it belonged to, which ends `cancelled`.' }),
   },
   { additionalProperties: false },
 );

@@ -14,4 +14,4 @@ export const LanguageInfo = Type.Object(
 export const LanguageList = Type.Object({ languages: Type.Array(LanguageInfo) }, { additionalProperties: false });
 export type LanguageList = Static<typeof LanguageList>;
 
-export const ListLanguagesInput = Type.Object({}, { additionalProperties: false });
+export const ListLanguagesInput = Type.Object({}, { additionalProperties: false, examples: [{}] });

@@ -1,12 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Command, ImageReference, RunLimits, RunControl } from './common.js';
+import { StringEnum } from './compact.js';
+import { ArgvField, ImageReference, RunLimits, RunControl } from './common.js';
 
 export const PayloadFile = Type.Object(
   {
     path: Type.String({ minLength: 1, maxLength: 255, description: 'Relative path inside the working directory, e.g. `main.py` or `pkg/util.py`.' }),
     content: Type.String({ maxLength: 8 * 1024 * 1024 }),
-    encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')], { description: 'How `content` is encoded (default utf8).' })),
-    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777, description: 'Permission bits; only the executable bit is honoured: any x bit gives 0755, else 0644 (files are root-owned and never writable by the run).' })),
+    encoding: Type.Optional(StringEnum(['utf8', 'base64'], { description: 'How `content` is encoded: `utf8` (default) or `base64` for binary files.' })),
+    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777, description: 'Permission bits, e.g. 493 (0755); only the executable bit is honoured: any x bit gives 0755, else 0644 (files are root-owned, never writable by the run).' })),
   },
   { additionalProperties: false },
 );
@@ -20,13 +21,15 @@ export const PayloadRunInput = Type.Object(
     payload_path: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Where `payload` goes (default: the language preset\'s file name).' })),
     // A name, not an enum: the server's configuration can add languages (GET /v1/languages lists them).
     language: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'Language preset (image, file name and command chosen by the server), e.g. `python`; GET /v1/languages or list_languages names them.' }),
+      Type.String({ minLength: 1, maxLength: 64, description: 'Language preset, e.g. `python`: the server chooses the image, the file name and the command; list_languages (GET /v1/languages) names them.' }),
     ),
     image: Type.Optional(ImageReference),
-    command: Type.Optional(Command),
+    command: Type.Optional(
+      ArgvField('What to run in /workspace, e.g. `["python3", "main.py"]`; required with `image`, default the language preset\'s. No shell runs.'),
+    ),
     ...RunLimits,
     ...RunControl,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ language: 'python', payload: 'print("hello from a payload")', timeout: 30 }] },
 );
 export type PayloadRunInput = Static<typeof PayloadRunInput>;

@@ -6,7 +6,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { BUILD_ARG_NAME_PATTERN, BUILD_ARG_VALUE_MAX_BYTES, BUILD_ARGS_MAX, TARGET_PATTERN } from '../lib/build-inputs.js';
-import { Command, RunLimits, RunControl } from './common.js';
+import { Command, Entrypoint, RunLimits, RunControl } from './common.js';
+import { Nullable } from './compact.js';
 import { ContainerRunInput } from './container-run.js';
 import { RunResult } from './run-result.js';
 
@@ -56,26 +57,26 @@ export const RepoRunInput = Type.Object(
   {
     ...RepoBuildFields,
     command: Type.Optional(Command),
-    entrypoint: Type.Optional(Command),
+    entrypoint: Type.Optional(Entrypoint),
     working_dir: ContainerRunInput.properties.working_dir,
     user: ContainerRunInput.properties.user,
     read_only: ContainerRunInput.properties.read_only,
     ...RepoRunLimits,
     ...RunControl,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ repo_url: 'https://github.com/you/your-app.git', build_args: { GREETING: 'hi' } }] },
 );
 export type RepoRunInput = Static<typeof RepoRunInput>;
 
 /** What a repo run adds to a RunResult; compose with `Type.Composite([RunResult, RepoBuildResult])`. */
 export const RepoBuildResult = Type.Object(
   {
-    commit_sha: Type.String({ description: 'The commit that was built.' }),
-    image_id: Type.Union([Type.String(), Type.Null()], { description: 'The built (or cached) image; null when the build failed.' }),
-    image_tag: Type.String({ description: '`slipway-build/<repo>:<cache key>`' }),
-    build_time: Type.Number({ description: 'Seconds spent resolving, cloning and building (small on a cache hit).' }),
-    cache_hit: Type.Boolean({ description: 'True when an image built earlier from the same inputs was used.' }),
-    build_log: Type.String({ description: 'The end of the build output (bounded); on failure, ends with the failing step.' }),
+    commit_sha: Type.String({ description: 'The commit built.' }),
+    image_id: Nullable(Type.String(), { description: 'Null when the build failed.' }),
+    image_tag: Type.String(),
+    build_time: Type.Number({ description: 'Seconds to clone and build.' }),
+    cache_hit: Type.Boolean({ description: 'An earlier build of the same inputs was used.' }),
+    build_log: Type.String({ description: 'The end of the build output.' }),
   },
   { additionalProperties: false },
 );

@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Nullable, StringEnum } from './compact.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()]);
 
 export const RUN_STATUSES = ['queued', 'pulling', 'building', 'running', 'succeeded', 'failed', 'timed_out', 'oom_killed', 'cancelled', 'error'] as const;
-export const RunStatus = Type.Union(RUN_STATUSES.map((s) => Type.Literal(s)));
+export const RunStatus = StringEnum(RUN_STATUSES);
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /**
@@ -12,11 +12,11 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
  */
 export const RunResult = Type.Object(
   {
-    success: Type.Boolean({ description: 'True when the process exited 0 and nothing stopped it.' }),
+    success: Type.Boolean({ description: 'Exited 0 and nothing stopped it.' }),
     exit_code: Nullable(Type.Integer()),
     stdout: Type.String(),
     stderr: Type.String(),
-    execution_time: Type.Number({ description: 'Seconds from container start to exit.' }),
+    execution_time: Type.Number({ description: 'Seconds.' }),
     error_message: Nullable(Type.String()),
     run_id: Type.String(),
     status: RunStatus,
@@ -24,7 +24,7 @@ export const RunResult = Type.Object(
     image: Type.String(),
     started_at: Nullable(Type.String({ description: 'ISO 8601' })),
     finished_at: Nullable(Type.String({ description: 'ISO 8601' })),
-    stdout_truncated: Type.Boolean({ description: 'True when stdout passed the kept size and only its head is here.' }),
+    stdout_truncated: Type.Boolean({ description: 'More was printed than kept (the head is here).' }),
     stderr_truncated: Type.Boolean(),
   },
   { additionalProperties: false },

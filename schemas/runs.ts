@@ -1,9 +1,10 @@
 /** Shapes of run records and their look-ups (GET /v1/runs, get_run, cancel_run, get_run_logs). */
 import { Type, type Static } from '@sinclair/typebox';
+import { Nullable, StringEnum } from './compact.js';
 import { RepoBuildResult } from './repo-run.js';
-import { RunResult, RunStatus } from './run-result.js';
+import { RUN_STATUSES, RunResult, RunStatus } from './run-result.js';
 
-export const RunKind = Type.Union([Type.Literal('image'), Type.Literal('payload'), Type.Literal('repo')]);
+export const RunKind = StringEnum(['image', 'payload', 'repo']);
 
 /** A run as recorded: a run result plus what kind of run it is and when it was asked for. */
 export const RunRecord = Type.Composite(
@@ -33,9 +34,11 @@ export const RunAccepted = Type.Object(
 );
 export type RunAccepted = Static<typeof RunAccepted>;
 
-export const RunId = Type.String({ pattern: '^[0-9a-f-]{36}$', description: 'A run id.' });
+export const RunId = Type.String({ pattern: '^[0-9a-f-]{36}$', description: 'The run\'s id (`run_id` of any run answer).' });
 
-export const RunRef = Type.Object({ run_id: RunId }, { additionalProperties: false });
+const EXAMPLE_RUN_ID = '0b9c6c1e-5a6f-4d8e-9f3a-2c1d4e5f6a7b';
+
+export const RunRef = Type.Object({ run_id: RunId }, { additionalProperties: false, examples: [{ run_id: EXAMPLE_RUN_ID }] });
 export type RunRef = Static<typeof RunRef>;
 
 /** A real calendar time (schemas/validator.ts checks `date-time`), not only its shape. */
@@ -43,27 +46,27 @@ const IsoTime = (description: string) => Type.String({ format: 'date-time', maxL
 
 export const ListRunsInput = Type.Object(
   {
-    status: Type.Optional(RunStatus),
-    kind: Type.Optional(RunKind),
+    status: Type.Optional(StringEnum(RUN_STATUSES, { description: 'Only runs with this status.' })),
+    kind: Type.Optional(StringEnum(['image', 'payload', 'repo'], { description: 'Only runs of this kind: `image`, `payload` or `repo`.' })),
     since: Type.Optional(IsoTime('Only runs created at or after this ISO 8601 time.')),
     until: Type.Optional(IsoTime('Only runs created before this ISO 8601 time.')),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'Page size (default 50).' })),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'From `next_cursor` of the previous page.' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ status: 'succeeded', limit: 10 }] },
 );
 export type ListRunsInput = Static<typeof ListRunsInput>;
 
 export const ListRunsResult = Type.Object(
   {
     runs: Type.Array(RunRecord),
-    next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last.' }),
+    next_cursor: Nullable(Type.String(), { description: 'Pass as `cursor` for the next page; null on the last.' }),
   },
   { additionalProperties: false },
 );
 export type ListRunsResult = Static<typeof ListRunsResult>;
 
-export const RunLogEventType = Type.Union(['stdout', 'stderr', 'status', 'pull', 'build', 'truncated', 'gap', 'end'].map((t) => Type.Literal(t)));
+export const RunLogEventType = StringEnum(['stdout', 'stderr', 'status', 'pull', 'build', 'truncated', 'gap', 'end']);
 
 export const RunLogEvent = Type.Object(
   {
@@ -82,7 +85,7 @@ export const RunLogsInput = Type.Object(
     after_event_id: Type.Optional(Type.Integer({ minimum: 0, description: 'Only events after this id (default 0: from the start).' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'At most this many events (default 1000).' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ run_id: EXAMPLE_RUN_ID, after_event_id: 0, limit: 100 }] },
 );
 export type RunLogsInput = Static<typeof RunLogsInput>;
 

@@ -34,7 +34,7 @@ if (!existsSync(installed)) {
 }
 
 if (!process.argv.includes('--no-build')) {
-  const sources = Math.max(...['server', 'lib', 'routes', 'schemas'].map((d) => newestSource(join(root, d))), mtime(join(root, 'tsconfig.json')));
+  const sources = Math.max(...['server', 'lib', 'operations', 'routes', 'schemas'].map((d) => newestSource(join(root, d))), mtime(join(root, 'tsconfig.json')));
   if (mtime(join(root, 'dist', 'server', 'main.js')) < sources) {
     console.error('slipway: compiling TypeScript (npm run build)');
     execFileSync(npm, ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });

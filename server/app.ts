@@ -17,13 +17,12 @@ import { createRuntime } from '../lib/runtime/create-runtime.js';
 import { Slipway } from '../lib/slipway.js';
 import { slipwaySettings } from './slipway-settings.js';
 import { ajv, queryAjv } from '../schemas/validator.js';
-import containerRoutes from '../routes/containers.js';
+import { OPERATIONS } from '../operations/index.js';
+import { serverInstructions } from '../operations/instructions.js';
+import { serverFacts } from '../operations/operation.js';
 import healthRoutes from '../routes/health.js';
-import imageRoutes from '../routes/images.js';
 import mcpRoutes from '../routes/mcp.js';
-import payloadRoutes from '../routes/payloads.js';
-import repoRoutes from '../routes/repos.js';
-import languageRoutes from '../routes/languages.js';
+import operationRoutes from '../routes/operations.js';
 import runRoutes from '../routes/runs.js';
 
 declare module 'fastify' {
@@ -65,19 +64,23 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     return reply.status(statusCode).send(body);
   });
 
+  // Bearer tokens are documented (and offered by /docs) only where the server has them.
+  const tokensOn = config.auth.tokens.length > 0;
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Slipway', version: '0.1.0', description: 'Run containers and code on Docker, hardened by default. The same operations are MCP tools at /mcp.' },
+      info: {
+        title: 'Slipway',
+        version: '0.1.0',
+        description: `Run containers and code on a container engine, hardened by default. Every operation here is also an MCP tool at /mcp (named in its summary).\n\n${serverInstructions(config)}`,
+      },
       tags: [
         { name: 'runs', description: 'Run an image or a code payload' },
         { name: 'containers', description: 'Slipway\'s containers' },
         { name: 'images', description: 'Images' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
-      // Required where SLIPWAY_TOKENS_FILE is set; an open (loopback) server ignores it.
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      ...(tokensOn ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -118,12 +121,9 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   }
 
   await app.register(healthRoutes);
-  await app.register(containerRoutes, { prefix: '/v1' });
-  await app.register(payloadRoutes, { prefix: '/v1' });
-  await app.register(imageRoutes, { prefix: '/v1' });
+  const facts = serverFacts(config);
+  await app.register(operationRoutes, { operations: OPERATIONS, describe: (op) => op.description(facts) });
   await app.register(runRoutes, { prefix: '/v1' });
-  await app.register(repoRoutes, { prefix: '/v1' });
-  await app.register(languageRoutes, { prefix: '/v1' });
   await app.register(mcpRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -1,11 +1,12 @@
 /**
- * The audit trail: one structured line per operation, on a logger of its own
- * (`audit: true`), saying who did what to which image and run, and how it ended.
- * Only these fields are written: request bodies (environment values, payload files,
- * stdin) and tokens never are.
+ * The audit trail: one structured line per operation call, on a logger of its own
+ * (`audit: true`), saying who did what to which image and run, and how it ended. Both
+ * doors write it through `auditCall`. Only these fields are written: request bodies
+ * (environment values, payload files, stdin) and tokens never are.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Caller } from '../lib/caller.js';
 
 export interface AuditEntry {
   who: string;
@@ -13,7 +14,7 @@ export interface AuditEntry {
   op: string;
   image?: string | undefined;
   run_id?: string | undefined;
-  /** The HTTP status, or the run status, or the error code. */
+  /** The HTTP status (with the run status), or the run status, or the error code. */
   outcome: string | number;
 }
 
@@ -25,37 +26,58 @@ export function createAudit(log: Logger): Audit {
 }
 
 /** What names the image of a request, if anything does: never the rest of the body. */
-export function imageOf(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const b = body as { image?: unknown; language?: unknown; repo_url?: unknown };
+export function imageOf(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const b = input as { image?: unknown; language?: unknown; repo_url?: unknown };
   for (const value of [b.image, b.repo_url, b.language]) if (typeof value === 'string') return value.slice(0, 300);
   return undefined;
 }
 
-const RUN_ID = /"run_id":"([0-9a-f-]{36})"/;
-const RUN_STATUS = /"status":"([a-z_]+)"/;
+const stringField = (value: unknown, key: string): string | undefined => {
+  const field = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof field === 'string' ? field : undefined;
+};
 
-/** One line per REST operation (routes with a scope), after the reply is sent. */
-export function registerRestAudit(app: FastifyInstance, audit: Audit): void {
-  app.addHook('onSend', async (request, _reply, payload) => {
-    // The reply is JSON text here; a run id and status are read off it, not parsed out of megabytes.
-    if (typeof payload === 'string' && request.routeOptions.config?.scope && request.routeOptions.config.scope !== 'mcp') {
-      const head = payload.length > 4096 ? payload.slice(0, 256) + payload.slice(-4096) : payload;
-      (request as { auditRun?: { id?: string; status?: string } }).auditRun = { id: RUN_ID.exec(head)?.[1], status: RUN_STATUS.exec(head)?.[1] };
-    }
-    return payload;
+export interface AuditedCall {
+  op: string;
+  /** Undefined when the call was refused before anyone was known to be calling. */
+  caller: Caller | undefined | null;
+  input: unknown;
+  /** The answer, when there was one: its run id and status are recorded. */
+  result?: unknown;
+  outcome: string | number;
+}
+
+/** The one audit line of a call, from either door. */
+export function auditCall(audit: Audit, call: AuditedCall): void {
+  audit({
+    who: call.caller ? (call.caller.name ?? 'open') : 'anonymous',
+    op: call.op,
+    image: imageOf(call.input),
+    run_id: stringField(call.result, 'run_id') ?? stringField(call.input, 'run_id'),
+    outcome: call.outcome,
   });
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The answer of the operation this request called (routes/operations.ts), for its audit line. */
+    operationResult?: unknown;
+  }
+}
+
+/** The REST door's audit point: one line per request to a route with a scope, refused ones included. */
+export function registerRestAudit(app: FastifyInstance, audit: Audit): void {
   app.addHook('onResponse', async (request, reply) => {
     const scope = request.routeOptions.config?.scope;
     if (!scope || scope === 'mcp') return; // MCP calls are audited per tool call
-    const run = (request as { auditRun?: { id?: string; status?: string } }).auditRun;
-    const params = request.params as { run_id?: string } | undefined;
-    audit({
-      who: request.caller?.name ?? (request.caller ? 'open' : 'anonymous'),
+    const status = stringField(request.operationResult, 'status');
+    auditCall(audit, {
       op: `${request.method} ${request.routeOptions.url}`,
-      image: imageOf(request.body),
-      run_id: run?.id ?? params?.run_id,
-      outcome: run?.status && reply.statusCode < 300 ? `${reply.statusCode} ${run.status}` : reply.statusCode,
+      caller: request.caller,
+      input: { ...(request.params as object | undefined), ...(request.body as object | undefined) },
+      result: request.operationResult,
+      outcome: status && reply.statusCode < 300 ? `${reply.statusCode} ${status}` : reply.statusCode,
     });
   });
 }

@@ -1,7 +1,8 @@
 /**
  * Who is calling, on every door. Routes declare the scope they need in their config
- * (`config: { scope: 'run' }`); this plugin authenticates the bearer token, checks the
- * scope, and hangs the Caller (name, visibility, effective policy) on the request for
+ * (`config: { scope: 'run' }`; routes/operations.ts sets the operation's); this plugin
+ * authenticates the bearer token, checks the scope with the one check both doors use
+ * (operations/invoke.ts authorize), and hangs the Caller (name, visibility, effective policy) on the request for
  * the routes and the MCP tools to hand to lib/. Routes without a scope (health, docs)
  * are public. Without a tokens file the server is open: every request is the one open
  * caller with every scope (server/config.ts allows that on loopback only).
@@ -11,9 +12,10 @@ import type { Caller, CallerPolicy } from '../lib/caller.js';
 import { SlipwayError } from '../lib/errors.js';
 import { AuthFailureLimiter } from './auth-failures.js';
 import type { Config } from './config.js';
+import { authorize } from '../operations/invoke.js';
 import { findToken, type Scope, type TokenEntry } from './tokens.js';
 
-/** `mcp` authenticates only: each MCP tool checks its own scope (server/mcp/mcp-server.ts). */
+/** `mcp` authenticates only: each MCP tool call checks its own scope (operations/invoke.ts). */
 export type RouteScope = Scope | 'mcp';
 
 declare module 'fastify' {
@@ -77,12 +79,6 @@ export function tokenCaller(config: Config, token: TokenEntry): Caller {
   };
 }
 
-/** Throws 403 naming the scope unless the caller has it (admin has every scope). */
-export function requireScope(scopes: ReadonlySet<Scope>, scope: Scope): void {
-  if (scopes.has(scope) || scopes.has('admin')) return;
-  throw new SlipwayError('SLIPWAY_ERR_SCOPE_MISSING', `this token lacks the "${scope}" scope`, { field: 'scope' });
-}
-
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -113,6 +109,6 @@ export function registerAuth(app: FastifyInstance, config: Config, openCaller: C
     }
     request.caller = callers.get(token.name)!;
     request.scopes = token.scopes;
-    if (scope !== 'mcp') requireScope(token.scopes, scope);
+    if (scope !== 'mcp') authorize({ scope }, request);
   });
 }

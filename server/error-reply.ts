@@ -38,7 +38,7 @@ export function toSlipwayError(err: unknown): SlipwayError {
 }
 
 /**
- * A JSON-RPC InvalidParams error whose message is ours alone: McpError prefixes its
+ * A JSON-RPC InvalidParams error (an unknown tool) whose message is ours alone: McpError prefixes its
  * message with "MCP error -32602:", and the client prefixes it again on receipt.
  */
 export function invalidParams(message: string, data: Record<string, unknown>): Error {
@@ -63,18 +63,15 @@ export function toErrorReply(err: unknown): { statusCode: number; body: ErrorBod
 export const MCP_ERROR_META_KEY = 'io.slipway/error';
 
 /**
- * MCP: invalid arguments are a protocol error (InvalidParams naming the field);
- * everything else is a tool result with isError, carrying the catalogue code, so the
- * model can read what went wrong and try again. The code goes in the text and in
+ * MCP: every failure of a known tool, invalid arguments included, is a tool result with
+ * isError carrying the catalogue code and the field, so the model can read what went
+ * wrong and try again (the 2025-11-25 revision asks this of input errors: many clients
+ * never show a protocol error to the model). The code goes in the text and in
  * `_meta`, not in structuredContent: clients check structuredContent against the
  * tool's outputSchema even on isError results (SDK 1.x Client.callTool does), and an
  * error body is not a RunResult.
  */
 export function toMcpToolError(err: unknown): { isError: true; content: { type: 'text'; text: string }[]; _meta: { [MCP_ERROR_META_KEY]: ErrorBody['error'] } } {
-  const e = toSlipwayError(err);
-  if (e.code === 'SLIPWAY_ERR_INVALID_INPUT') {
-    throw invalidParams(e.message, { code: e.code, field: e.field });
-  }
-  const { body } = toErrorReply(e);
+  const { body } = toErrorReply(err);
   return { isError: true, content: [{ type: 'text', text: `${body.error.code}: ${body.error.message}` }], _meta: { [MCP_ERROR_META_KEY]: body.error } };
 }

@@ -1,7 +1,10 @@
 /**
  * Tools the official MCP conformance suite (@modelcontextprotocol/conformance) calls by
  * name, listed only when SLIPWAY_MCP_CONFORMANCE_TOOLS=true: they start no container
- * and are of no use to a model, so a normal server never shows them.
+ * and are of no use to a model, so a normal server never shows them. They are the one
+ * exception to "every operation on both doors": a test hook of the MCP transport itself,
+ * declared like an operation so the MCP door calls it the same way, but never in
+ * operations/index.ts and so never a REST route.
  *
  * `test_reconnection` (scenario `server-sse-polling`) runs just longer than the time
  * after which the server closes a tool call's POST stream (sse-polling.ts), so the
@@ -12,24 +15,32 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Type } from '@sinclair/typebox';
 import type { Config } from '../config.js';
-import type { SlipwayTool } from './tools.js';
+import { operation, type Operation } from '../../operations/operation.js';
 
-export function conformanceTools(config: Config): SlipwayTool[] {
+export function conformanceOperations(config: Config): Operation[] {
   if (!config.mcp.conformanceTools) return [];
   const waitMs = config.mcp.ssePolling.closeAfterMs + 1000;
   return [
-    {
-      name: 'test_reconnection',
-      scope: 'read',
+    operation({
+      name: 'conformance_test_reconnection',
+      tool: 'test_reconnection',
       title: 'Conformance: SSE polling',
-      description: `For the MCP conformance suite only: waits ${waitMs} ms, outlasting the server's close of this call's stream, then answers.`,
+      tag: 'runs',
+      description: () => `For the MCP conformance suite only: waits ${waitMs} ms, outlasting the server's close of this call's stream, then answers.`,
+      scope: 'read',
+      // Never registered: the conformance hook is MCP-only (see above).
+      rest: { method: 'POST', path: '/v1/conformance/test-reconnection', rest: 'body' },
       input: Type.Object({}),
       output: Type.Object({ waited_ms: Type.Integer() }),
-      annotations: { title: 'Conformance: SSE polling', readOnlyHint: true, openWorldHint: false },
-      async call(_input, { signal }) {
+      answer: 'Waited.',
+      errors: [],
+      hints: () => ({ readOnly: true, openWorld: false }),
+      reply: 'json',
+      text: () => `reconnection test completed after ${waitMs} ms`,
+      call: async (_input, { signal }) => {
         await sleep(waitMs, undefined, { signal });
-        return { structured: { waited_ms: waitMs }, text: `reconnection test completed after ${waitMs} ms` };
+        return { waited_ms: waitMs };
       },
-    },
+    }),
   ];
 }

@@ -14,17 +14,15 @@ import {
   type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { Caller } from '../../lib/caller.js';
 import type { Slipway } from '../../lib/slipway.js';
-import { imageOf, type Audit } from '../audit.js';
-import { requireScope } from '../auth.js';
-import type { Scope } from '../tokens.js';
+import { auditCall, type Audit } from '../audit.js';
+import { authorize, hasScope, type Who } from '../../operations/invoke.js';
 import { assertValid } from '../../schemas/validator.js';
 import { assertArgumentDepth } from './argument-guard.js';
 import { invalidParams, toMcpToolError, toSlipwayError } from '../error-reply.js';
 import { RunNotifier } from './notifications.js';
 import { closeStreamOfLongCall, type SsePollingSettings } from './sse-polling.js';
-import { toolListing, type SlipwayTool } from './tools.js';
+import type { SlipwayTool } from './tools.js';
 
 /** What the server needs of the session it belongs to. */
 export interface SessionState {
@@ -41,37 +39,29 @@ export interface McpServerDeps {
   audit: Audit;
   /** When a long call's POST stream is closed for the client to resume (none: never). */
   ssePolling?: SsePollingSettings;
+  /** initialize's `instructions`: what every tool shares, said once (operations/instructions.ts). */
+  instructions: string;
 }
-
-const INSTRUCTIONS =
-  'Slipway runs containers and code on a Docker engine, hardened by default (no network, read-only root, limits). ' +
-  'execute_with_payload runs source code in a language preset; execute_docker_container runs a command in any image. ' +
-  'Both block until the run ends and return status, exit code and output; a failing program is a normal result, not a tool error.';
-
-/** Who made this request: routes/mcp.ts hangs the authenticated caller on the transport's authInfo. */
-function callerOf(authInfo: AuthInfo | undefined, slipway: Slipway): McpCaller {
-  const extra = authInfo?.extra as McpCaller | undefined;
-  return extra ?? { caller: slipway.openCaller, scopes: ALL_SCOPES };
-}
-
-const ALL_SCOPES: ReadonlySet<Scope> = new Set(['run', 'build', 'pull', 'read', 'admin']);
-const hasScope = (scopes: ReadonlySet<Scope>, scope: Scope): boolean => scopes.has(scope) || scopes.has('admin');
 
 /** The caller as it travels from the HTTP request to the tool handler. */
-export interface McpCaller {
-  caller: Caller;
-  scopes: ReadonlySet<Scope>;
+export type McpCaller = Who;
+
+/**
+ * Who made this request: routes/mcp.ts hangs the authenticated caller on the
+ * transport's authInfo. Without it nobody is known to be calling, and every call fails closed.
+ */
+function callerOf(authInfo: AuthInfo | undefined): McpCaller | undefined {
+  return authInfo?.extra as McpCaller | undefined;
 }
 
 export function createMcpServer(deps: McpServerDeps, session: SessionState): Server {
-  const server = new Server({ name: 'slipway', version: '0.1.0' }, { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS });
-  const tools = new Map(deps.tools.map((tool) => [tool.name, tool]));
-  const listing = deps.tools.map(toolListing);
+  const server = new Server({ name: 'slipway', version: '0.1.0' }, { capabilities: { tools: {}, logging: {} }, instructions: deps.instructions });
+  const tools = new Map(deps.tools.map((tool) => [tool.listing.name, tool]));
 
   // A caller sees the tools its token's scopes allow.
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
-    const { scopes } = callerOf(extra.authInfo, deps.slipway);
-    return { tools: listing.filter((_, i) => hasScope(scopes, deps.tools[i]!.scope)) };
+    const scopes = callerOf(extra.authInfo)?.scopes;
+    return { tools: deps.tools.filter((tool) => scopes && hasScope(scopes, tool.operation.scope)).map((tool) => tool.listing) };
   });
 
   // Replaces the SDK's own setLevel handler: run output is sent related to its call
@@ -85,35 +75,30 @@ export function createMcpServer(deps: McpServerDeps, session: SessionState): Ser
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const tool = tools.get(request.params.name);
     if (!tool) throw invalidParams(`unknown tool ${JSON.stringify(request.params.name)}`, { field: 'name' });
-    const { caller, scopes } = callerOf(extra.authInfo, deps.slipway);
-    const args = request.params.arguments as { run_id?: unknown } | undefined;
-    const auditCall = (outcome: string, runId?: string): void =>
-      deps.audit({
-        who: caller.name ?? 'open',
-        op: `mcp tools/call ${tool.name}`,
-        image: imageOf(args),
-        run_id: runId ?? (typeof args?.run_id === 'string' ? args.run_id : undefined),
-        outcome,
-      });
+    const op = tool.operation;
+    const who = callerOf(extra.authInfo);
+    const args = request.params.arguments;
+    const audit = (outcome: string, result?: unknown): void =>
+      auditCall(deps.audit, { op: `mcp tools/call ${op.tool}`, caller: who?.caller, input: args, result, outcome });
     const endCall = session.beginCall();
     const keepStream = closeStreamOfLongCall(extra.closeSSEStream, deps.ssePolling);
     const notifier = new RunNotifier((n) => extra.sendNotification(n), request.params._meta?.progressToken, () => session.logLevel);
     try {
-      assertArgumentDepth(request.params.arguments);
+      const { caller } = authorize(op, who);
+      assertArgumentDepth(args);
       // Same Ajv, same field naming as REST; a copy, since validation fills in defaults.
-      const input = assertValid(tool.input, structuredClone(request.params.arguments ?? {}));
-      requireScope(scopes, tool.scope);
-      const outcome = await tool.call(input, { slipway: deps.slipway, caller, signal: extra.signal, notifier });
+      const input = assertValid<Record<string, unknown>>(op.input, structuredClone(args ?? {}));
+      const result = (await op.call(input, { slipway: deps.slipway, caller, signal: extra.signal, onEvent: notifier.onEvent })) as Record<string, unknown>;
       await notifier.flush();
-      const structured = outcome.structured as { run_id?: unknown; status?: unknown };
-      auditCall(typeof structured.status === 'string' ? structured.status : 'ok', typeof structured.run_id === 'string' ? structured.run_id : undefined);
-      return { content: [{ type: 'text', text: outcome.text }], structuredContent: outcome.structured };
+      audit(typeof result.status === 'string' ? result.status : 'ok', result);
+      return { content: [{ type: 'text', text: op.text(result) }], structuredContent: result };
     } catch (err) {
       await notifier.flush();
-      auditCall(toSlipwayError(err).code);
-      if (toSlipwayError(err).code === 'SLIPWAY_ERR_INTERNAL') deps.log.error({ err, tool: tool.name }, 'MCP tool call failed');
-      // InvalidParams (thrown) for bad arguments; an isError result with the catalogue code otherwise.
-      return toMcpToolError(err);
+      const error = toSlipwayError(err);
+      audit(error.code);
+      if (error.code === 'SLIPWAY_ERR_INTERNAL') deps.log.error({ err, tool: op.tool }, 'MCP tool call failed');
+      // An isError result with the catalogue code and the field, so the model can correct itself.
+      return toMcpToolError(error);
     } finally {
       keepStream();
       endCall();

@@ -6,6 +6,7 @@
 import type { ListContainersResult, StopContainerResult } from '../../schemas/containers.js';
 import type { PullImageResult } from '../../schemas/images.js';
 import type { RunResult } from '../../schemas/run-result.js';
+import type { ListRunsResult, RunLogsResult } from '../../schemas/runs.js';
 
 const TAIL_LINES = 20;
 const TAIL_CHARS = 2000;
@@ -53,4 +54,16 @@ export function stopText(r: StopContainerResult): string {
 
 export function pullText(r: PullImageResult): string {
   return `pulled ${r.image} (${r.image_id.replace(/^sha256:/, '').slice(0, 12)}${r.digest ? `, ${r.digest}` : ''}) in ${r.pull_time.toFixed(1)} s`;
+}
+
+export function runsText(r: ListRunsResult): string {
+  if (r.runs.length === 0) return 'no runs';
+  const lines = r.runs.map((run) => `${run.run_id} ${run.kind} ${run.status} ${run.image} created ${run.created_at}`);
+  if (r.next_cursor) lines.push(`more: pass cursor ${r.next_cursor}`);
+  return lines.join('\n');
+}
+
+export function logPageText(page: RunLogsResult): string {
+  const output = page.events.filter((e) => e.type === 'stdout' || e.type === 'stderr').map((e) => String(e.data)).join('');
+  return `run ${page.run_id}: ${page.status}, ${page.events.length} events up to id ${page.last_event_id}${page.complete ? ', complete' : ''}\n${output}`;
 }

@@ -1,7 +1,8 @@
-// Invalid tool arguments are a JSON-RPC InvalidParams error naming the field, and
-// nothing reaches the engine: checked against the engine's own event log.
+// Invalid tool arguments are a tool result with isError naming the field (so a model
+// can correct itself), and nothing reaches the engine: checked against the engine's own
+// event log. An unknown tool stays a protocol error.
 import t from 'tap';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
@@ -43,17 +44,14 @@ const cases: [string, string, Record<string, unknown>, string][] = [
   ['an image reference with a space', 'pull_docker_image', { image: 'busybox latest' }, 'image'],
 ];
 
-t.test('invalid arguments: InvalidParams naming the field, and nothing created', async (t) => {
+t.test('invalid arguments: an isError result naming the field, and nothing created', async (t) => {
   const since = Date.now();
   for (const [what, name, args, field] of cases) {
-    const err = await mcp.client.callTool({ name, arguments: args }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    t.type(err, McpError, what);
-    t.equal((err as McpError).code, ErrorCode.InvalidParams, `${what}: InvalidParams`);
-    t.match((err as McpError).data, { code: 'SLIPWAY_ERR_INVALID_INPUT', field }, `${what}: names ${field}`);
-    t.ok((err as McpError).message.includes(field.split(/[[.]/)[0]!), `${what}: the message says which field (${(err as McpError).message})`);
+    const res = (await mcp.client.callTool({ name, arguments: args })) as any;
+    t.equal(res.isError, true, `${what}: a tool error`);
+    t.match(res._meta['io.slipway/error'], { code: 'SLIPWAY_ERR_INVALID_INPUT', field }, `${what}: names ${field}`);
+    t.match(res.content[0].text, /^SLIPWAY_ERR_INVALID_INPUT: /, `${what}: the text carries the code`);
+    t.ok(res.content[0].text.includes(field.split(/[[.]/)[0]!), `${what}: the message says which field (${res.content[0].text})`);
   }
   t.same(await createdSince(since), [], 'the engine created no container and no volume');
 });

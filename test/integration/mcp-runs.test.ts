@@ -63,9 +63,11 @@ t.test('the same idempotency_key returns the same run', async (t) => {
   t.equal(second.structuredContent.stdout, 'only once\n');
 });
 
-t.test('an unknown run is a tool error naming it; a malformed id is InvalidParams', async (t) => {
+t.test('an unknown run is a tool error naming it; so is a malformed id', async (t) => {
   const unknown = await call('get_run', { run_id: '00000000-0000-0000-0000-000000000000' });
   t.equal(unknown.isError, true);
   t.match(unknown.content[0].text, /SLIPWAY_ERR_RUN_NOT_FOUND/);
-  await t.rejects(call('get_run', { run_id: '../etc' }), /run_id/);
+  const malformed = await call('get_run', { run_id: '../etc' });
+  t.equal(malformed.isError, true);
+  t.match(malformed._meta['io.slipway/error'], { code: 'SLIPWAY_ERR_INVALID_INPUT', field: 'run_id' });
 });

@@ -18,3 +18,12 @@ t.test('shell operators, comments, NUL bytes and empty commands are refused nami
   }
   t.throws(() => toArgv(['ok', 'a\0b'], 'command'), { code: 'SLIPWAY_ERR_INVALID_INPUT', field: 'command[1]' }, 'NUL inside an argv element');
 });
+
+t.test('a JSON-encoded array string is the array it spells, never one argv word', async (t) => {
+  t.same(toArgv('["sh","-c","echo hi"]', 'command'), ['sh', '-c', 'echo hi']);
+  t.same(toArgv(' [ "echo", "a b" ] ', 'entrypoint'), ['echo', 'a b']);
+  t.same(toArgv('[ -f /etc/passwd ]', 'command'), ['[', '-f', '/etc/passwd', ']'], 'the test command is still shell words');
+  for (const bad of ['["sh", 1]', '[]', '["unterminated', '[["nested"]]']) {
+    t.throws(() => toArgv(bad, 'command'), { code: 'SLIPWAY_ERR_INVALID_INPUT', field: 'command', message: /send command as an array/ }, bad);
+  }
+});

@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import t from 'tap';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const ABOVE_THE_SEAM = ['lib', 'routes', 'server', 'schemas'];
+const ABOVE_THE_SEAM = ['lib', 'operations', 'routes', 'server', 'schemas'];
 const ENGINE_LIBRARIES = /^(dockerode|docker-modem)(\/|$)/;
 
 /**

@@ -54,14 +54,12 @@ t.test('errors with a bare status: 429 and 400 are kept, the rest are internal',
   t.match(toSlipwayError({ statusCode: 400 }), { code: 'SLIPWAY_ERR_INTERNAL' }, 'a 400 without a message');
 });
 
-t.test('MCP: invalid input is InvalidParams naming the field; the rest are isError results', async (t) => {
-  try {
-    toMcpToolError(new SlipwayError('SLIPWAY_ERR_INVALID_INPUT', 'files[0].path must not contain ..', { field: 'files[0].path' }));
-    t.fail('expected a protocol error');
-  } catch (err) {
-    t.match(err, { code: -32602, data: { code: 'SLIPWAY_ERR_INVALID_INPUT', field: 'files[0].path' } });
-    t.equal((err as Error).message, 'files[0].path must not contain ..', 'the message is ours, without the SDK\'s "MCP error" prefix');
-  }
+t.test('MCP: every error, invalid input included, is an isError result carrying the code and the field', async (t) => {
+  t.strictSame(toMcpToolError(new SlipwayError('SLIPWAY_ERR_INVALID_INPUT', 'files[0].path must not contain ..', { field: 'files[0].path' })), {
+    isError: true,
+    content: [{ type: 'text', text: 'SLIPWAY_ERR_INVALID_INPUT: files[0].path must not contain ..' }],
+    _meta: { [MCP_ERROR_META_KEY]: { code: 'SLIPWAY_ERR_INVALID_INPUT', message: 'files[0].path must not contain ..', field: 'files[0].path' } },
+  });
   t.strictSame(toMcpToolError(new SlipwayError('SLIPWAY_ERR_RUN_NOT_FOUND', 'no run r1')), {
     isError: true,
     content: [{ type: 'text', text: 'SLIPWAY_ERR_RUN_NOT_FOUND: no run r1' }],
