@@ -157,7 +157,11 @@ export interface ContainerRuntime {
 
   /** The image as the backend has it, or null when it has not. */
   imageInfo(ref: string): Promise<ImageInfo | null>;
-  /** Pulls to the end (progress as it goes); an unknown image is SLIPWAY_ERR_IMAGE_NOT_FOUND. */
+  /**
+   * Pulls to the end (progress as it goes). Failures speak to the caller, naming `image`:
+   * an unknown image is SLIPWAY_ERR_IMAGE_NOT_FOUND (`image <ref> was not found: <why>`),
+   * any other SLIPWAY_ERR_PULL_FAILED (`cannot pull <ref>: <why>`).
+   */
   pullImage(ref: string, options?: PullOptions): Promise<void>;
 
   /**
