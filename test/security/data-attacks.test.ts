@@ -66,7 +66,7 @@ t.test('malformed time filters on GET /v1/runs are 400 naming the field, not int
   t.match(await nextRun(), NEXT_OK, 'the next run works');
 });
 
-t.test('very deeply nested MCP tool arguments are InvalidParams naming the field, not an internal error', async (t) => {
+t.test('very deeply nested MCP tool arguments are a tool error naming the field, not an internal error', async (t) => {
   const mcpUrl = `${gw.url}/mcp`;
   const headers = { ...bearer(ALICE), 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   const session = await rawInitialize(mcpUrl, bearer(ALICE));
@@ -75,7 +75,9 @@ t.test('very deeply nested MCP tool arguments are InvalidParams naming the field
   const body = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"execute_docker_container","arguments":{"image":"${BUSYBOX_IMAGE}","environment":${deep}}}}`;
   const res = await fetch(mcpUrl, { method: 'POST', headers: { ...headers, 'mcp-session-id': session }, body });
   const text = await res.text();
-  t.match(text, /"error":\{"code":-32602,"message":"environment is nested more than 32 levels deep","data":\{"code":"SLIPWAY_ERR_INVALID_INPUT","field":"environment"\}/);
+  // A tool error the model sees (isError), naming the field, as every input error on the MCP door.
+  t.match(text, /"io\.slipway\/error":\{"code":"SLIPWAY_ERR_INVALID_INPUT","message":"environment is nested more than 32 levels deep","field":"environment"\}/);
+  t.match(text, /"isError":true/);
   t.notMatch(text, /SLIPWAY_ERR_INTERNAL/);
   const call = `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"execute_docker_container","arguments":{"image":"${BUSYBOX_IMAGE}","command":["echo","next"]}}}`;
   const next = await (await fetch(mcpUrl, { method: 'POST', headers: { ...headers, 'mcp-session-id': session }, body: call })).text();
