@@ -4,7 +4,7 @@
  * token (server/auth.ts); on an open server every request is the one open caller.
  */
 import { policyDenied } from './errors.js';
-import { withExplicitTag } from './images.js';
+import { withExplicitTag } from './image-ref.js';
 import type { RunPolicy } from './policy.js';
 
 export interface CallerPolicy extends RunPolicy {

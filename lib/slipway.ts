@@ -13,7 +13,7 @@ import type { RepoBuildSettings } from './repo-build.js';
 import { checkRepoInput } from './repo-input.js';
 import { failedBuild, repoBuildFields } from './repo-run-result.js';
 import type { RepoRunInput, RepoRunResult } from '../schemas/repo-run.js';
-import { Images, type RegistryAuth } from './images.js';
+import { Images } from './images.js';
 import { runLabels, type RunKind } from './labels.js';
 import { mergePresets, type LanguagePreset } from './language-presets.js';
 import { payloadFiles, prepareFiles } from './payload-files.js';
@@ -25,15 +25,14 @@ import type { ListContainersInput, ListContainersResult, StopContainerInput, Sto
 import type { PullImageInput, PullImageResult } from '../schemas/images.js';
 import type { PayloadRunInput } from '../schemas/payload-run.js';
 import type { LanguageList } from '../schemas/languages.js';
-import type { PullProgress } from './images.js';
 import { reconcile } from './reconcile.js';
-import type { RunEvent } from './run-events.js';
+import type { PullProgress, RunEvent } from './run-events.js';
 import { RunLogs, type StoredLogEvent } from './run-log.js';
 import { RunQueue } from './run-queue.js';
 import { RunStore } from './run-store.js';
 import { RunManager, toPublicRecord, type RunPlan } from './runs.js';
 import { requireCapability } from './runtime/capabilities.js';
-import type { ContainerRuntime, RunOptions, RunSpec } from './runtime/container-runtime.js';
+import type { ContainerRuntime, RegistryAuth, RunOptions, RunSpec } from './runtime/container-runtime.js';
 import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord } from '../schemas/runs.js';
 import type { RunResult } from '../schemas/run-result.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { mergePresets, type LanguagePreset } from '../lib/language-presets.js';
 import { RequestGuard } from './mcp/request-guard.js';
-import type { RegistryAuth } from '../lib/images.js';
+import type { RegistryAuth } from '../lib/runtime/container-runtime.js';
 import type { GitCredential } from '../lib/git-clone.js';
 import { loadTokens, type TokenEntry } from './tokens.js';
 import type { RepoBuildSettings } from '../lib/repo-build.js';
