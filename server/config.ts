@@ -59,7 +59,7 @@ export interface Config {
   warnings: string[];
 }
 
-/** Who may call, and how much (server/auth.ts). */
+/** Who may call, and how much (server/plugins/auth.ts). */
 export interface AuthConfig {
   /** Empty: no tokens file, the server runs open (loopback only, unless allowUnauthenticated). */
   tokens: TokenEntry[];
