@@ -1,10 +1,10 @@
 /**
  * Who is asking, as the library sees it: whose runs and containers are theirs, and
  * the policy their requests are held to. The doors build a Caller from the bearer
- * token (server/auth.ts); on an open server every request is the one open caller.
+ * token (server/plugins/auth.ts); on an open server every request is the one open caller.
  */
 import { policyDenied } from './errors.js';
-import { withExplicitTag } from './images.js';
+import { withExplicitTag } from './image-ref.js';
 import type { RunPolicy } from './policy.js';
 
 export interface CallerPolicy extends RunPolicy {

@@ -34,3 +34,17 @@ export function explainImageReference(ref: string): string {
   }
   return 'it does not follow the form [registry/]repository[:tag][@sha256:digest]';
 }
+
+/** `python` -> `python:latest`; references with a tag or digest are left as they are. */
+export function withExplicitTag(ref: string): string {
+  if (ref.includes('@')) return ref;
+  const lastSlash = ref.lastIndexOf('/');
+  return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
+}
+
+/** The registry host of a reference, as Docker decides it (`docker.io` when none is named). */
+export function registryOf(ref: string): string {
+  const first = ref.split('/')[0]!;
+  const isHost = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  return isHost ? first : 'docker.io';
+}

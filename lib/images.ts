@@ -5,36 +5,11 @@
 import { SlipwayError } from './errors.js';
 import { assertRegistryAllowed } from './registry-policy.js';
 import type { Resolver } from './git-url-policy.js';
-import type { ContainerRuntime } from './runtime/container-runtime.js';
-
-export interface RegistryAuth {
-  username: string;
-  password: string;
-  serveraddress?: string;
-}
+import { registryOf, withExplicitTag } from './image-ref.js';
+import type { PullProgress } from './run-events.js';
+import type { ContainerRuntime, RegistryAuth } from './runtime/container-runtime.js';
 
 export type PullPolicy = 'missing' | 'always' | 'never';
-
-export interface PullProgress {
-  status: string;
-  id?: string;
-  current?: number;
-  total?: number;
-}
-
-/** `python` -> `python:latest`; references with a tag or digest are left as they are. */
-export function withExplicitTag(ref: string): string {
-  if (ref.includes('@')) return ref;
-  const lastSlash = ref.lastIndexOf('/');
-  return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
-}
-
-/** The registry host of a reference, as Docker decides it (`docker.io` when none is named). */
-export function registryOf(ref: string): string {
-  const first = ref.split('/')[0]!;
-  const isHost = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  return isHost ? first : 'docker.io';
-}
 
 export class Images {
   constructor(

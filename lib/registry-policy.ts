@@ -13,7 +13,7 @@
  */
 import { hostAllowed, addressRefusal, namedRefusal, systemResolver, type Resolver } from './git-url-policy.js';
 import { policyDenied } from './errors.js';
-import { registryOf } from './images.js';
+import { registryOf } from './image-ref.js';
 
 export const REGISTRY_SETTING = 'SLIPWAY_REGISTRY_ALLOWED_HOSTS';
 

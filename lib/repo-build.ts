@@ -72,6 +72,9 @@ export interface RepoImageResult {
   build_failed?: { reason: 'failed' | 'timed_out'; message: string; log: string };
 }
 
+/** A repo run's build as its run record keeps it (lib/run-store.ts), failed or not. */
+export type RepoBuildInfo = Omit<RepoImageResult, 'build_failed'>;
+
 export interface RepoImageOptions {
   signal?: AbortSignal | undefined;
   onEvent?: ((event: RunEvent) => void) | undefined;

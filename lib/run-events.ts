@@ -1,5 +1,4 @@
 import type { RunStatus } from '../schemas/run-result.js';
-import type { PullProgress } from './images.js';
 
 /**
  * What a run reports while it goes: the doors turn these into MCP progress and log
@@ -21,4 +20,12 @@ export interface OutputGap {
   /** The engine's log resumes with output it stamped at this time. */
   resumed_at: string;
   message: string;
+}
+
+/** One line of an image pull's progress, as the engine reports it. */
+export interface PullProgress {
+  status: string;
+  id?: string;
+  current?: number;
+  total?: number;
 }

@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunKind } from './labels.js';
+import type { RepoBuildInfo } from './repo-build.js';
+import type { RepoBuildResult } from '../schemas/repo-run.js';
 import type { RunRecord } from '../schemas/runs.js';
 import type { RunResult, RunStatus } from '../schemas/run-result.js';
 
@@ -23,8 +25,13 @@ export interface NewRun {
   timeoutMs: number;
 }
 
-/** A stored row: the record plus what only the gateway needs. */
-export interface StoredRun extends RunRecord {
+/**
+ * A stored row: the record plus what only the gateway needs. A repo run's build is a
+ * field group of its own (`build`), which lib/run-record.ts maps to the public fields.
+ */
+export interface StoredRun extends Omit<RunRecord, keyof RepoBuildResult> {
+  /** A repo run's build, once it has one; null for other kinds. */
+  build: RepoBuildInfo | null;
   owner: string | null;
   timeout_ms: number;
   request_hash: string | null;
@@ -42,6 +49,16 @@ export interface RunQuery {
   /** Keyset pagination: rows created before this (created_at, id). */
   before?: { created_at: string; id: string } | undefined;
 }
+
+/** A repo run's build, one column a field (lib/repo-build.ts RepoBuildInfo); NULL for other kinds. */
+const BUILD_COLUMNS = [
+  ['build_image_tag', 'TEXT'],
+  ['build_image_id', 'TEXT'],
+  ['build_commit_sha', 'TEXT'],
+  ['build_time', 'REAL'],
+  ['build_cache_hit', 'INTEGER'],
+  ['build_log', 'TEXT'],
+] as const;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -65,8 +82,8 @@ CREATE TABLE IF NOT EXISTS runs (
   stderr_truncated INTEGER NOT NULL DEFAULT 0,
   log_truncated INTEGER NOT NULL DEFAULT 0,
   timeout_ms INTEGER NOT NULL,
-  extra TEXT,
-  error_code TEXT
+  error_code TEXT,
+  ${BUILD_COLUMNS.map(([name, type]) => `${name} ${type}`).join(',\n  ')}
 );
 CREATE UNIQUE INDEX IF NOT EXISTS runs_idempotency ON runs (ifnull(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC, id DESC);
@@ -98,8 +115,31 @@ function toRecord(row: Row): StoredRun {
     timeout_ms: row.timeout_ms as number,
     request_hash: (row.request_hash as string | null) ?? null,
     error_code: (row.error_code as string | null) ?? null,
-    // What a kind of run adds to its result (a repo run's build fields), as JSON.
-    ...(row.extra ? (JSON.parse(row.extra as string) as Record<string, unknown>) : {}),
+    build: buildOf(row),
+  };
+}
+
+function buildOf(row: Row): RepoBuildInfo | null {
+  if (row.build_image_tag === null || row.build_image_tag === undefined) return null;
+  return {
+    image_tag: row.build_image_tag as string,
+    image_id: (row.build_image_id as string | null) ?? null,
+    commit_sha: row.build_commit_sha as string,
+    build_time: row.build_time as number,
+    cache_hit: row.build_cache_hit === 1,
+    build_log: row.build_log as string,
+  };
+}
+
+/** The build columns' values (all NULL without a build), named as finish() binds them. */
+function buildColumns(build: RepoBuildInfo | null | undefined): Record<(typeof BUILD_COLUMNS)[number][0], unknown> {
+  return {
+    build_image_tag: build?.image_tag ?? null,
+    build_image_id: build?.image_id ?? null,
+    build_commit_sha: build?.commit_sha ?? null,
+    build_time: build?.build_time ?? null,
+    build_cache_hit: build ? (build.cache_hit ? 1 : 0) : null,
+    build_log: build?.build_log ?? null,
   };
 }
 
@@ -114,9 +154,26 @@ export class RunStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    // Databases made before error_code existed gain the column (NULL: such runs replay as records).
-    const columns = this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[];
-    if (!columns.some((c) => c.name === 'error_code')) this.db.exec('ALTER TABLE runs ADD COLUMN error_code TEXT');
+    this.upgrade();
+  }
+
+  /** Brings a database made by an earlier version to this schema, in place. */
+  private upgrade(): void {
+    const has = (column: string): boolean => (this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[]).some((c) => c.name === column);
+    // Made before error_code existed: NULL, such runs replay as records.
+    if (!has('error_code')) this.db.exec('ALTER TABLE runs ADD COLUMN error_code TEXT');
+    for (const [name, type] of BUILD_COLUMNS) if (!has(name)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${name} ${type}`);
+    // Made when a repo run's build was kept as JSON beside the record: moved into its columns.
+    if (has('extra')) {
+      this.db.transaction(() => {
+        this.db.exec(`UPDATE runs SET
+            build_image_tag = json_extract(extra, '$.image_tag'), build_image_id = json_extract(extra, '$.image_id'),
+            build_commit_sha = json_extract(extra, '$.commit_sha'), build_time = json_extract(extra, '$.build_time'),
+            build_cache_hit = json_extract(extra, '$.cache_hit'), build_log = json_extract(extra, '$.build_log')
+          WHERE extra IS NOT NULL AND json_valid(extra) AND json_extract(extra, '$.image_tag') IS NOT NULL`);
+        this.db.exec('ALTER TABLE runs DROP COLUMN extra');
+      })();
+    }
   }
 
   private statement(sql: string): Database.Statement {
@@ -126,11 +183,6 @@ export class RunStore {
       this.statements.set(sql, statement);
     }
     return statement;
-  }
-
-  /** A result's fields beyond the base columns (a repo run's commit, image, build log). */
-  setExtra(id: string, extra: Record<string, unknown>): void {
-    this.statement('UPDATE runs SET extra = ? WHERE id = ?').run(JSON.stringify(extra), id);
   }
 
   insert(run: NewRun): StoredRun {
@@ -165,12 +217,13 @@ export class RunStore {
       .run({ id, status, container_id: fields.container_id ?? null, started_at: fields.started_at ?? null });
   }
 
-  finish(id: string, result: RunResult, logTruncated: boolean): void {
+  /** Records how a run ended: its result and, for a repo run, its build. */
+  finish(id: string, result: RunResult, logTruncated: boolean, build?: RepoBuildInfo): void {
     this.statement(
         `UPDATE runs SET status = @status, image = @image, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at),
            finished_at = @finished_at, exit_code = @exit_code, execution_time = @execution_time, error_message = @error_message,
            stdout = @stdout, stderr = @stderr, stdout_truncated = @stdout_truncated, stderr_truncated = @stderr_truncated,
-           log_truncated = @log_truncated
+           log_truncated = @log_truncated, ${BUILD_COLUMNS.map(([name]) => `${name} = @${name}`).join(', ')}
          WHERE id = @id`,
       )
       .run({
@@ -188,6 +241,7 @@ export class RunStore {
         stdout_truncated: result.stdout_truncated ? 1 : 0,
         stderr_truncated: result.stderr_truncated ? 1 : 0,
         log_truncated: logTruncated ? 1 : 0,
+        ...buildColumns(build),
       });
   }
 
@@ -220,11 +274,12 @@ export class RunStore {
 
   /**
    * One owner's finished runs, newest first, with the bytes their records hold (the
-   * output and what a kind of run adds): what the per-caller storage budget weighs.
+   * output and a repo run's build): what the per-caller storage budget weighs.
    */
   finishedOf(owner: string | null): { id: string; bytes: number }[] {
     const placeholders = FINAL_STATUSES.map(() => '?').join(', ');
-    const sql = `SELECT id, length(CAST(stdout AS BLOB)) + length(CAST(stderr AS BLOB)) + ifnull(length(CAST(extra AS BLOB)), 0) AS bytes
+    const buildBytes = ['build_image_tag', 'build_image_id', 'build_commit_sha', 'build_log'].map((c) => `ifnull(length(CAST(${c} AS BLOB)), 0)`).join(' + ');
+    const sql = `SELECT id, length(CAST(stdout AS BLOB)) + length(CAST(stderr AS BLOB)) + ${buildBytes} AS bytes
       FROM runs WHERE owner IS ? AND status IN (${placeholders}) ORDER BY finished_at DESC, id DESC`;
     return this.statement(sql).all(owner, ...FINAL_STATUSES) as { id: string; bytes: number }[];
   }

@@ -12,10 +12,10 @@ import type { RunLogs } from './run-log.js';
 import type { Lane, RunQueue } from './run-queue.js';
 import { enforceStorageBudget, type StorageBudget } from './run-retention.js';
 import type { RunEvent } from './run-events.js';
+import { outcomeResult, toResult, type RunOutcome } from './run-record.js';
 import { isFinal, type RunStore, type StoredRun } from './run-store.js';
-import { RunResult } from '../schemas/run-result.js';
-import { RepoBuildResult } from '../schemas/repo-run.js';
-import { RunRecord } from '../schemas/runs.js';
+import type { RepoRunResult } from '../schemas/repo-run.js';
+import type { RunResult } from '../schemas/run-result.js';
 
 /** What the library hands the run manager: everything needed to execute, once admitted. */
 export interface RunPlan {
@@ -24,7 +24,7 @@ export interface RunPlan {
   timeoutMs: number;
   /** The validated request, hashed so an idempotency key cannot be reused for another request. */
   request: unknown;
-  execute(ctx: { runId: string; signal: AbortSignal; emit: (event: RunEvent) => void }): Promise<RunResult>;
+  execute(ctx: { runId: string; signal: AbortSignal; emit: (event: RunEvent) => void }): Promise<RunOutcome>;
 }
 
 export interface StartOptions {
@@ -40,7 +40,7 @@ export interface StartOptions {
 
 interface LiveRun {
   controller: AbortController;
-  done: Promise<RunResult>;
+  done: Promise<RepoRunResult>;
 }
 
 export class RunManager {
@@ -61,7 +61,7 @@ export class RunManager {
    * Starts a run. Waiting, it answers the run's result; not waiting, the record as it
    * stands (status `queued`), in the same shape, so both doors answer one schema.
    */
-  async start(plan: RunPlan, options: StartOptions): Promise<RunResult> {
+  async start(plan: RunPlan, options: StartOptions): Promise<RepoRunResult> {
     const owner = options.owner ?? null;
     const requestHash = createHash('sha256').update(JSON.stringify(plan.request)).digest('hex');
     if (options.idempotencyKey) {
@@ -82,7 +82,7 @@ export class RunManager {
     const done = this.queue
       .run(() => plan.execute({ runId, signal: controller.signal, emit }), controller.signal, lane)
       .then(
-        (result) => this.finish(runId, result),
+        (outcome) => this.finish(runId, outcome),
         (err: unknown) => this.fail(runId, plan.image, err, controller.signal.aborted),
       )
       .finally(() => {
@@ -98,14 +98,14 @@ export class RunManager {
   }
 
   /** Follows a run started by an earlier gateway process to its end (lib/reconcile.ts). */
-  adopt(runId: string, follow: (ctx: { signal: AbortSignal; emit: (event: RunEvent) => void }) => Promise<RunResult>): Promise<RunResult> {
+  adopt(runId: string, follow: (ctx: { signal: AbortSignal; emit: (event: RunEvent) => void }) => Promise<RunResult>): Promise<RepoRunResult> {
     this.logs.start(runId);
     const controller = new AbortController();
     const emit = this.emitter(runId, undefined);
     const done = this.queue
       .hold(() => follow({ signal: controller.signal, emit }), { owner: this.store.get(runId)?.owner ?? '' })
       .then(
-        (result) => this.finish(runId, result),
+        (result) => this.finish(runId, { result }),
         (err: unknown) => this.fail(runId, this.store.get(runId)?.image ?? '', err, false),
       )
       .finally(() => this.live.delete(runId));
@@ -182,17 +182,16 @@ export class RunManager {
     };
   }
 
-  private finish(runId: string, result: RunResult): RunResult {
+  private finish(runId: string, outcome: RunOutcome): RepoRunResult {
+    const { result, build } = outcome;
     const gapped = this.gapped.delete(runId);
-    this.store.finish(runId, result, this.logs.isTruncated(runId) || gapped);
-    const extra = Object.fromEntries(Object.entries(result).filter(([key]) => !RESULT_FIELDS.includes(key as keyof RunResult)));
-    if (Object.keys(extra).length > 0) this.store.setExtra(runId, extra);
+    this.store.finish(runId, result, this.logs.isTruncated(runId) || gapped, build);
     this.logs.append(runId, 'end', { status: result.status, exit_code: result.exit_code, error_message: result.error_message });
     this.logs.finish(runId);
     const owner = this.store.get(runId)?.owner ?? null;
     const deleted = enforceStorageBudget(this.store, this.logs, owner, this.storage);
     if (deleted.length > 0) this.log.info({ owner, deleted: deleted.length }, 'deleted the oldest finished runs beyond the caller\'s storage budget');
-    return result;
+    return outcomeResult(outcome);
   }
 
   /**
@@ -200,11 +199,11 @@ export class RunManager {
    * other, status `cancelled`), or failed before its container ran (recorded as
    * `error`, and the error rethrown so a waiting caller gets its 4xx/5xx).
    */
-  private fail(runId: string, image: string, err: unknown, cancelled: boolean): RunResult {
+  private fail(runId: string, image: string, err: unknown, cancelled: boolean): RepoRunResult {
     const record = this.store.get(runId);
     const status = cancelled ? 'cancelled' : 'error';
     const message = cancelled ? 'run was cancelled before it started' : err instanceof SlipwayError ? err.message : 'internal error';
-    const result = this.finish(runId, {
+    const failure: RunResult = {
       success: false,
       exit_code: null,
       stdout: '',
@@ -219,7 +218,8 @@ export class RunManager {
       finished_at: new Date().toISOString(),
       stdout_truncated: false,
       stderr_truncated: false,
-    });
+    };
+    const result = this.finish(runId, { result: failure });
     if (cancelled) return result;
     if (!(err instanceof SlipwayError)) this.log.error({ runId, err }, 'run failed unexpectedly');
     // Before any container started (a pull failed, the engine was away) nothing ran: the
@@ -228,7 +228,7 @@ export class RunManager {
     throw err;
   }
 
-  private async replay(existing: StoredRun, requestHash: string, options: StartOptions): Promise<RunResult> {
+  private async replay(existing: StoredRun, requestHash: string, options: StartOptions): Promise<RepoRunResult> {
     if (existing.request_hash !== requestHash) {
       throw new SlipwayError('SLIPWAY_ERR_CONFLICT', 'this idempotency key was used for a different request', { field: 'idempotency_key' });
     }
@@ -239,19 +239,4 @@ export class RunManager {
     }
     return toResult(record);
   }
-}
-
-const RESULT_FIELDS = Object.keys(RunResult.properties) as (keyof RunResult)[];
-/** Fields a kind of run adds to its result (a repo run's build), kept with the record. */
-const KIND_FIELDS = Object.keys(RepoBuildResult.properties) as (keyof RepoBuildResult)[];
-
-/** The result fields of a record (what a waited-for run answers). */
-export function toResult(record: RunRecord): RunResult {
-  return Object.fromEntries([...RESULT_FIELDS, ...KIND_FIELDS].filter((key) => key in record).map((key) => [key, (record as Record<string, unknown>)[key]])) as RunResult;
-}
-
-/** The public record, without what only the gateway keeps (owner, request hash). */
-export function toPublicRecord(stored: RunRecord): RunRecord {
-  const keys = Object.keys(RunRecord.properties) as (keyof RunRecord)[];
-  return Object.fromEntries(keys.map((key) => [key, stored[key]])) as RunRecord;
 }

@@ -46,7 +46,7 @@ export function serverFacts(config: Config): ServerFacts {
 /** What one call gets besides its validated input. */
 export interface OperationContext {
   slipway: Slipway;
-  /** Who is calling (server/auth.ts); the open caller on a server without tokens. */
+  /** Who is calling (server/plugins/auth.ts); the open caller on a server without tokens. */
   caller: Caller;
   /** Aborted when the caller goes away or cancels the call. */
   signal: AbortSignal;

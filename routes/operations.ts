@@ -2,8 +2,8 @@
  * The REST door of every operation (operations/): one generic route per declaration.
  * The input's fields are validated where the request carries them (path, query string
  * or body, by the same Ajv and schema as the MCP door), gathered into one plain input,
- * and handed to the operation's lib/ call. The scope is checked by server/auth.ts with
- * the operation's scope (the check both doors share), the audit line by server/audit.ts.
+ * and handed to the operation's lib/ call. The scope is checked by server/plugins/auth.ts with
+ * the operation's scope (the check both doors share), the audit line by server/plugins/audit.ts.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifySchema, RouteOptions } from 'fastify';
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';

@@ -3,14 +3,13 @@
  * then the route groups. Building it does not listen, so tests can start it on port 0.
  */
 import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import rateLimit from '@fastify/rate-limit';
-import { createAudit, registerRestAudit, type Audit } from './audit.js';
-import { registerAuth } from './auth.js';
+import { createAudit, registerRestAudit, type Audit } from './plugins/audit.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerOpenApi, registerOpenApiDocument } from './plugins/openapi.js';
+import { registerRateLimit } from './plugins/rate-limit.js';
 import { toErrorReply } from './error-reply.js';
 import { SlipwayError } from '../lib/errors.js';
 import { createRuntime } from '../lib/runtime/create-runtime.js';
@@ -18,7 +17,6 @@ import { Slipway } from '../lib/slipway.js';
 import { slipwaySettings } from './slipway-settings.js';
 import { ajv, queryAjv } from '../schemas/validator.js';
 import { OPERATIONS } from '../operations/index.js';
-import { serverInstructions } from '../operations/instructions.js';
 import { serverFacts } from '../operations/operation.js';
 import healthRoutes from '../routes/health.js';
 import mcpRoutes from '../routes/mcp.js';
@@ -64,26 +62,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     return reply.status(statusCode).send(body);
   });
 
-  // Bearer tokens are documented (and offered by /docs) only where the server has them.
-  const tokensOn = config.auth.tokens.length > 0;
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Slipway',
-        version: '0.1.0',
-        description: `Run containers and code on a container engine, hardened by default. Every operation here is also an MCP tool at /mcp (named in its summary).\n\n${serverInstructions(config)}`,
-      },
-      tags: [
-        { name: 'runs', description: 'Run an image or a code payload' },
-        { name: 'containers', description: 'Slipway\'s containers' },
-        { name: 'images', description: 'Images' },
-        { name: 'health', description: 'Liveness and readiness' },
-      ],
-      ...(tokensOn ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerOpenApi(app, config);
 
   const runtime = createRuntime(
     {
@@ -107,25 +86,14 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   const audit = createAudit(options.logger);
   app.decorate('audit', audit);
   registerRestAudit(app, audit);
-  if (config.auth.rateLimitPerMinute > 0) {
-    await app.register(rateLimit, {
-      max: config.auth.rateLimitPerMinute,
-      timeWindow: 60_000,
-      // After authentication, so the limit is per token (per address on an open server).
-      hook: 'preHandler',
-      keyGenerator: (request) => request.caller?.name ?? request.ip,
-      allowList: (request) => request.routeOptions.config?.scope === undefined,
-      errorResponseBuilder: (_request, context) =>
-        new SlipwayError('SLIPWAY_ERR_RATE_LIMITED', `more than ${context.max} requests a minute`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) }),
-    });
-  }
+  await registerRateLimit(app, config);
 
   await app.register(healthRoutes);
   const facts = serverFacts(config);
   await app.register(operationRoutes, { operations: OPERATIONS, describe: (op) => op.description(facts) });
   await app.register(runRoutes, { prefix: '/v1' });
   await app.register(mcpRoutes);
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerOpenApiDocument(app);
   return app;
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { mergePresets, type LanguagePreset } from '../lib/language-presets.js';
 import { RequestGuard } from './mcp/request-guard.js';
-import type { RegistryAuth } from '../lib/images.js';
+import type { RegistryAuth } from '../lib/runtime/container-runtime.js';
 import type { GitCredential } from '../lib/git-clone.js';
 import { loadTokens, type TokenEntry } from './tokens.js';
 import type { RepoBuildSettings } from '../lib/repo-build.js';
@@ -59,7 +59,7 @@ export interface Config {
   warnings: string[];
 }
 
-/** Who may call, and how much (server/auth.ts). */
+/** Who may call, and how much (server/plugins/auth.ts). */
 export interface AuthConfig {
   /** Empty: no tokens file, the server runs open (loopback only, unless allowUnauthenticated). */
   tokens: TokenEntry[];

@@ -1,7 +1,7 @@
 // The library's settings, taken from the configuration read once at start: the
 // gateway (server/app.ts) and the fake-runtime tests build their Slipway from here.
 import type { SlipwaySettings } from '../lib/slipway.js';
-import { serverPolicy } from './auth.js';
+import { serverPolicy } from './plugins/auth.js';
 import type { Config } from './config.js';
 
 export function slipwaySettings(config: Config): SlipwaySettings {

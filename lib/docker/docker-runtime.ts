@@ -9,7 +9,7 @@ import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { LABEL_RUN_ID } from '../labels.js';
 import { packFiles } from '../payload-files.js';
-import type { PullProgress } from '../images.js';
+import type { PullProgress } from '../run-events.js';
 import { unsupported } from '../runtime/capabilities.js';
 import type {
   ContainerDetails,

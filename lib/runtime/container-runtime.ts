@@ -10,11 +10,10 @@
 import type { Readable } from 'node:stream';
 import type { ActiveRuns } from '../active-runs.js';
 import type { PruneOptions, PruneResult, RepoBuildDeps, RepoImageInput, RepoImageOptions, RepoImageResult } from '../repo-build.js';
-import type { PullProgress, RegistryAuth } from '../images.js';
 import type { PreparedFile } from '../payload-files.js';
 import type { ResolvedLimits } from '../policy.js';
 import type { EarlierOutput } from '../resume-point.js';
-import type { RunEvent } from '../run-events.js';
+import type { PullProgress, RunEvent } from '../run-events.js';
 import type { RunResult } from '../../schemas/run-result.js';
 
 /** What a backend can do beyond running a spec to its end. */
@@ -104,6 +103,13 @@ export interface ImageInfo {
   /** The registry digest, when the image came from a registry. */
   digest: string | null;
   labels: Record<string, string>;
+}
+
+/** Credentials for one registry, from the server's configuration only (never a caller's). */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serveraddress?: string;
 }
 
 export interface PullOptions {

@@ -15,7 +15,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Slipway } from '../../lib/slipway.js';
-import { auditCall, type Audit } from '../audit.js';
+import { auditCall, type Audit } from '../plugins/audit.js';
 import { authorize, hasScope, type Who } from '../../operations/invoke.js';
 import { assertValid } from '../../schemas/validator.js';
 import { assertArgumentDepth } from './argument-guard.js';

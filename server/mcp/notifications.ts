@@ -10,8 +10,7 @@
  * the output.
  */
 import { LoggingLevelSchema, type LoggingLevel, type ProgressToken, type ServerNotification } from '@modelcontextprotocol/sdk/types.js';
-import type { PullProgress } from '../../lib/images.js';
-import type { RunEvent } from '../../lib/run-events.js';
+import type { PullProgress, RunEvent } from '../../lib/run-events.js';
 
 /** At most one output or pull progress notification per this interval; status changes always go. */
 export const PROGRESS_INTERVAL_MS = 250;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { registryOf, withExplicitTag } from '../../lib/images.js';
+import { registryOf, withExplicitTag } from '../../lib/image-ref.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 

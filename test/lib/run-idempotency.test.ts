@@ -9,7 +9,7 @@ import { RunLogs } from '../../lib/run-log.js';
 import { RunQueue } from '../../lib/run-queue.js';
 import { RunStore } from '../../lib/run-store.js';
 import { RunManager, type RunPlan } from '../../lib/runs.js';
-import type { RunResult } from '../../schemas/run-result.js';
+import type { RunOutcome } from '../../lib/run-record.js';
 
 function manager(t: { testdir(): string; teardown(fn: () => void): void }): { runs: RunManager; store: RunStore } {
   const dir = t.testdir();
@@ -20,7 +20,7 @@ function manager(t: { testdir(): string; teardown(fn: () => void): void }): { ru
 }
 
 /** A plan whose executions are counted; each one does what `outcomes` says next. */
-function plan(outcomes: ((ctx: Parameters<RunPlan['execute']>[0]) => Promise<RunResult>)[]): RunPlan & { executions: number } {
+function plan(outcomes: ((ctx: Parameters<RunPlan['execute']>[0]) => Promise<RunOutcome>)[]): RunPlan & { executions: number } {
   const p = {
     kind: 'image' as const,
     image: 'busybox:1.36',
@@ -32,12 +32,14 @@ function plan(outcomes: ((ctx: Parameters<RunPlan['execute']>[0]) => Promise<Run
   return p;
 }
 
-const pullFails = async (): Promise<RunResult> => {
+const pullFails = async (): Promise<RunOutcome> => {
   throw new SlipwayError('SLIPWAY_ERR_PULL_FAILED', 'cannot pull busybox:1.36: no such host', { field: 'image' });
 };
-const succeeds = async ({ runId }: { runId: string }): Promise<RunResult> => ({
-  success: true, exit_code: 0, stdout: 'ok', stderr: '', execution_time: 0.1, error_message: null, run_id: runId, status: 'succeeded',
-  container_id: 'c1', image: 'busybox:1.36', started_at: null, finished_at: null, stdout_truncated: false, stderr_truncated: false,
+const succeeds = async ({ runId }: { runId: string }): Promise<RunOutcome> => ({
+  result: {
+    success: true, exit_code: 0, stdout: 'ok', stderr: '', execution_time: 0.1, error_message: null, run_id: runId, status: 'succeeded',
+    container_id: 'c1', image: 'busybox:1.36', started_at: null, finished_at: null, stdout_truncated: false, stderr_truncated: false,
+  },
 });
 
 t.test('a run that failed before any container started does not pin its idempotency key: the retry runs anew', async (t) => {
@@ -61,7 +63,7 @@ t.test('the failed attempt stays on record with its error message', async (t) =>
 
 t.test('a replay of a run that failed after its container started answers the same error, not a result', async (t) => {
   const { runs } = manager(t);
-  const failsWhileRunning = async ({ emit }: Parameters<RunPlan['execute']>[0]): Promise<RunResult> => {
+  const failsWhileRunning = async ({ emit }: Parameters<RunPlan['execute']>[0]): Promise<RunOutcome> => {
     emit({ type: 'status', status: 'running', container_id: 'c2' });
     throw new SlipwayError('SLIPWAY_ERR_ENGINE', 'engine error: the engine lost the container');
   };

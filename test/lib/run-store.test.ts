@@ -74,6 +74,7 @@ t.test('insert records a queued run; get reads it back', async (t) => {
     timeout_ms: 5000,
     request_hash: 'h1',
     error_code: null,
+    build: null,
   });
   t.ok(run.created_at >= before && run.created_at <= new Date().toISOString(), 'created now, ISO');
   t.strictSame(runs.get('r1'), run);
@@ -124,6 +125,42 @@ t.test('idempotency keys are per owner', async (t) => {
   t.equal(runs.byIdempotencyKey('alice', 'other'), undefined);
   t.throws(() => runs.insert(newRun('a2', { owner: 'alice', idempotencyKey: 'k' })), /UNIQUE/);
   t.throws(() => runs.insert(newRun('n2', { owner: null, idempotencyKey: 'k' })), /UNIQUE/, 'no owner counts as one owner');
+});
+
+const BUILD = { image_tag: 'slipway-build:abc', image_id: 'sha256:img', commit_sha: 'c0ffee', build_time: 2.5, cache_hit: true, build_log: 'Step 1/1\n' };
+
+t.test('a repo run\'s build is kept as its own typed field group, and runs without one say null', async (t) => {
+  const { runs } = store(t);
+  runs.insert(newRun('repo', { kind: 'repo' }));
+  runs.finish('repo', result('repo'), false, BUILD);
+  t.strictSame(runs.get('repo')?.build, BUILD);
+  runs.insert(newRun('failed-build', { kind: 'repo' }));
+  runs.finish('failed-build', result('failed-build', { status: 'failed', success: false }), false, { ...BUILD, image_id: null, cache_hit: false });
+  t.strictSame(runs.get('failed-build')?.build, { ...BUILD, image_id: null, cache_hit: false }, 'a failed build has no image id');
+  runs.insert(newRun('plain'));
+  runs.finish('plain', result('plain'), false);
+  t.equal(runs.get('plain')?.build, null);
+  t.notOk('commit_sha' in runs.get('repo')!, 'the build fields are not spread over the record');
+});
+
+t.test('a database that kept builds as JSON beside the record is moved to the build columns on open', async (t) => {
+  const dir = t.testdir();
+  const old = new Database(join(dir, 'runs.sqlite3'));
+  // The schema before builds had columns of their own: a JSON `extra`, and no error_code.
+  old.exec(`CREATE TABLE runs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, image TEXT NOT NULL, owner TEXT,
+    idempotency_key TEXT, request_hash TEXT, container_id TEXT, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT,
+    exit_code INTEGER, execution_time REAL NOT NULL DEFAULT 0, error_message TEXT, stdout TEXT NOT NULL DEFAULT '',
+    stderr TEXT NOT NULL DEFAULT '', stdout_truncated INTEGER NOT NULL DEFAULT 0, stderr_truncated INTEGER NOT NULL DEFAULT 0,
+    log_truncated INTEGER NOT NULL DEFAULT 0, timeout_ms INTEGER NOT NULL, extra TEXT)`);
+  const insert = old.prepare("INSERT INTO runs (id, kind, status, image, created_at, timeout_ms, extra) VALUES (?, ?, 'succeeded', 'x', '2026-01-01T00:00:00.000Z', 1000, ?)");
+  insert.run('repo', 'repo', JSON.stringify(BUILD));
+  insert.run('image', 'image', null);
+  old.close();
+  const runs = new RunStore(dir);
+  t.teardown(() => runs.close());
+  t.strictSame(runs.get('repo')?.build, BUILD);
+  t.equal(runs.get('image')?.build, null);
+  t.equal(runs.get('image')?.error_code, null, 'error_code is added too');
 });
 
 t.test('unfinished lists exactly the runs not in a final status', async (t) => {

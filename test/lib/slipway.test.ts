@@ -2,7 +2,7 @@
 // what it refuses before anything is queued, and how many calls a run costs.
 import t from 'tap';
 import { LABEL_INSTANCE, LABEL_KIND, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN_ID } from '../../lib/labels.js';
-import { PAYLOAD_DIR } from '../../lib/slipway.js';
+import { PAYLOAD_DIR } from '../../lib/run-kinds/payload-run.js';
 import { FakeRuntime } from '../fixtures/fake-runtime.js';
 import { FAKE_INSTANCE, fakeSlipway } from '../fixtures/fake-slipway.js';
 import { waitFor } from '../fixtures/wait.js';

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Caller } from '../lib/caller.js';
+import type { Caller } from '../../lib/caller.js';
 
 export interface AuditEntry {
   who: string;

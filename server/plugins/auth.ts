@@ -8,12 +8,12 @@
  * caller with every scope (server/config.ts allows that on loopback only).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Caller, CallerPolicy } from '../lib/caller.js';
-import { SlipwayError } from '../lib/errors.js';
-import { AuthFailureLimiter } from './auth-failures.js';
-import type { Config } from './config.js';
-import { authorize } from '../operations/invoke.js';
-import { findToken, type Scope, type TokenEntry } from './tokens.js';
+import type { Caller, CallerPolicy } from '../../lib/caller.js';
+import { SlipwayError } from '../../lib/errors.js';
+import { AuthFailureLimiter } from '../auth-failures.js';
+import type { Config } from '../config.js';
+import { authorize } from '../../operations/invoke.js';
+import { findToken, type Scope, type TokenEntry } from '../tokens.js';
 
 /** `mcp` authenticates only: each MCP tool call checks its own scope (operations/invoke.ts). */
 export type RouteScope = Scope | 'mcp';

@@ -1,0 +1,61 @@
+/**
+ * execute_with_payload: source code and files placed in a container, either of a
+ * language preset (its image, file name and command) or of an image the caller names.
+ */
+import { assertImageAllowed, type Caller } from '../caller.js';
+import { toArgv } from '../command-line.js';
+import { invalidInput } from '../errors.js';
+import type { LanguagePreset } from '../language-presets.js';
+import { payloadFiles, prepareFiles } from '../payload-files.js';
+import { resolveLimits } from '../policy.js';
+import type { RunPlan } from '../runs.js';
+import type { PayloadRunInput } from '../../schemas/payload-run.js';
+import { ensureImage, labelsOf, requireStdin, withoutRunControl, type RunControlInput, type RunKindContext } from './run-context.js';
+
+/** Where payload files are placed inside the container. */
+export const PAYLOAD_DIR = '/workspace';
+
+/** The preset `language` names; an unknown language is refused naming the ones offered. */
+function presetOf(presets: Record<string, LanguagePreset>, language: string | undefined): LanguagePreset | undefined {
+  if (language === undefined) return undefined;
+  // hasOwn: `constructor` or `__proto__` is not a language.
+  if (!Object.hasOwn(presets, language)) throw invalidInput('language', `language must be one of ${Object.keys(presets).join(', ')} (got ${JSON.stringify(language)})`);
+  return presets[language];
+}
+
+/** Checks the request (language or image, policy, stdin, files) and answers its plan; nothing is queued yet. */
+export function payloadRunPlan(ctx: RunKindContext, input: PayloadRunInput & RunControlInput, caller: Caller): RunPlan {
+  const preset = presetOf(ctx.presets, input.language);
+  if (!preset && !input.image) throw invalidInput('language', 'either language or image is required');
+  if (!preset && !input.command) throw invalidInput('command', 'command is required when no language is given');
+  const image = input.image ?? preset!.image;
+  assertImageAllowed(image, caller.policy, input.image ? 'image' : 'language');
+  requireStdin(ctx, input.stdin);
+  const limits = resolveLimits(input, caller.policy);
+  const cmd = toArgv(input.command, 'command') ?? preset!.command;
+  const { files, fieldOf } = payloadFiles(input, preset?.file);
+  const entries = prepareFiles(files, fieldOf);
+  return {
+    kind: 'payload',
+    image,
+    timeoutMs: limits.timeoutMs,
+    request: withoutRunControl(input),
+    execute: async ({ runId, signal, emit }) => {
+      await ensureImage(ctx, image, input.pull_policy, emit, signal);
+      const spec = {
+        runId,
+        image,
+        cmd,
+        env: preset?.env ? { ...preset.env, ...input.environment } : input.environment,
+        workingDir: PAYLOAD_DIR,
+        user: ctx.payloadUser,
+        labels: labelsOf(ctx, runId, 'payload', caller),
+        limits,
+        stdin: input.stdin,
+        files: { entries, dir: PAYLOAD_DIR },
+        runtime: caller.policy.runtime,
+      };
+      return { result: await ctx.runtime.run(spec, { signal, onEvent: emit, active: ctx.activeRuns }) };
+    },
+  };
+}
