@@ -32,6 +32,8 @@ import { RunLogs, type StoredLogEvent } from './run-log.js';
 import { RunQueue } from './run-queue.js';
 import { RunStore } from './run-store.js';
 import { RunManager, toPublicRecord, type RunPlan } from './runs.js';
+import { describeServer, type EngineState } from './server-info.js';
+import type { ServerInfo } from '../schemas/server-info.js';
 import { requireCapability } from './runtime/capabilities.js';
 import type { ContainerRuntime, RunOptions, RunSpec } from './runtime/container-runtime.js';
 import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord } from '../schemas/runs.js';
@@ -275,7 +277,10 @@ export class Slipway {
 
   /** GET /v1/runs: newest first, keyset-paginated by an opaque cursor. */
   listRuns(input: ListRunsInput, caller: Caller = this.openCaller): ListRunsResult {
-    const owner = ownerFilter(caller);
+    if (input.owner !== undefined && !caller.seesAll && input.owner !== caller.name) {
+      throw policyDenied('owner', 'only an admin token lists the runs of other owners');
+    }
+    const owner = input.owner ?? ownerFilter(caller);
     const limit = input.limit ?? 50;
     let before: { created_at: string; id: string } | undefined;
     if (input.cursor) {
@@ -363,6 +368,16 @@ export class Slipway {
 
   async ping(): Promise<void> {
     await this.runtime.ping();
+  }
+
+  /** get_server_info: the caller's effective policy, the server's bounds, the engine's state. */
+  async serverInfo(caller: Caller = this.openCaller): Promise<ServerInfo> {
+    const backend = this.runtime.backend;
+    const engine: EngineState = await this.runtime.version().then(
+      (version) => ({ backend, version }),
+      (err: unknown) => ({ backend, error: err instanceof Error ? err.message : String(err) }),
+    );
+    return describeServer(caller, this.settings, engine, () => this.store.owners());
   }
 
   /** The container of an image or repo run: the caller's command, environment and user in `image`. */
