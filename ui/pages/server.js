@@ -26,7 +26,7 @@ export function mount(main) {
       engine,
       h('h2', {}, 'Engine'),
       list([
-        ['Readiness', h('span', { 'data-ready': ready.value === 'ready' }, ready.status === 'fulfilled' ? ready.value : `unknown: ${ready.reason.message}`)],
+        ['Readiness', h('span', { 'data-ready': String(ready.value === 'ready') }, ready.status === 'fulfilled' ? ready.value : `unknown: ${ready.reason.message}`)],
         ...(i ? [['Backend', i.engine.backend], ['Version', i.engine.version ?? `unreachable: ${i.engine.error}`], ['Instance', i.server.instance]] : []),
       ]),
     );
