@@ -10,9 +10,8 @@ export const getServerInfo = operation({
   title: 'Describe the server',
   tag: 'server',
   description: () =>
-    'What this server allows the caller: the policy its runs are held to after its token\'s overrides (default and maximum memory, ' +
-    'CPUs, processes and timeout; network modes; allowed images; builds), the server\'s bounds (runs at once, queued, per caller, ' +
-    'output kept, retention), and whether the container engine answers, with its version. Read-only.',
+    'The limits and policy this caller\'s runs are held to (its token may lower the server\'s), the server\'s run bounds, and whether ' +
+    'the engine answers. Read-only.',
   scope: 'read',
   rest: { method: 'GET', path: '/v1/info', rest: 'query' },
   input: ServerInfoInput,
