@@ -272,6 +272,11 @@ export class RunStore {
     return (this.statement(sql).all(params) as Row[]).map(toRecord);
   }
 
+  /** Every owner with a run kept here (a dashboard's owner filter). */
+  owners(): string[] {
+    return (this.statement('SELECT DISTINCT owner FROM runs WHERE owner IS NOT NULL ORDER BY owner').all() as { owner: string }[]).map((r) => r.owner);
+  }
+
   /**
    * One owner's finished runs, newest first, with the bytes their records hold (the
    * output and a repo run's build): what the per-caller storage budget weighs.

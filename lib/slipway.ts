@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ActiveRuns } from './active-runs.js';
+import { policyDenied } from './errors.js';
 import { assertImageAllowed, ownerFilter, type Caller, type CallerPolicy } from './caller.js';
 import { listContainers, stopContainer } from './containers.js';
 import { Images } from './images.js';
@@ -33,6 +34,8 @@ import type { PullImageInput, PullImageResult } from '../schemas/images.js';
 import type { LanguageList } from '../schemas/languages.js';
 import type { PayloadRunInput } from '../schemas/payload-run.js';
 import type { RepoRunInput, RepoRunResult } from '../schemas/repo-run.js';
+import type { ServerInfo } from '../schemas/server-info.js';
+import { describeServer, type EngineState } from './server-info.js';
 import type { RunResult } from '../schemas/run-result.js';
 import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord } from '../schemas/runs.js';
 
@@ -150,9 +153,13 @@ export class Slipway {
 
   /** GET /v1/runs: newest first, keyset-paginated by an opaque cursor (lib/run-cursor.ts). */
   listRuns(input: ListRunsInput, caller: Caller = this.openCaller): ListRunsResult {
+    if (input.owner !== undefined && !caller.seesAll && input.owner !== caller.name) {
+      throw policyDenied('owner', 'only an admin token lists the runs of other owners');
+    }
+    const owner = input.owner ?? ownerFilter(caller);
     const limit = input.limit ?? 50;
     const before = input.cursor ? decodeRunCursor(input.cursor) : undefined;
-    const rows = this.store.list({ status: input.status, kind: input.kind, since: input.since, until: input.until, owner: ownerFilter(caller), limit: limit + 1, before });
+    const rows = this.store.list({ status: input.status, kind: input.kind, since: input.since, until: input.until, owner, limit: limit + 1, before });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     const nextCursor = rows.length > limit && last ? encodeRunCursor({ created_at: last.created_at, id: last.run_id }) : null;
@@ -229,6 +236,16 @@ export class Slipway {
 
   async ping(): Promise<void> {
     await this.runtime.ping();
+  }
+
+  /** get_server_info: the caller's effective policy, the server's bounds, the engine's state. */
+  async serverInfo(caller: Caller = this.openCaller): Promise<ServerInfo> {
+    const backend = this.runtime.backend;
+    const engine: EngineState = await this.runtime.version().then(
+      (version) => ({ backend, version }),
+      (err: unknown) => ({ backend, error: err instanceof Error ? err.message : String(err) }),
+    );
+    return describeServer(caller, this.settings, engine, () => this.store.owners());
   }
 
   private callerOf(options: RunCallOptions): Caller {

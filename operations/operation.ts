@@ -92,7 +92,7 @@ export interface Operation<I extends TObject = TObject, O extends TSchema = TSch
   tool: string;
   title: string;
   /** OpenAPI tag. */
-  tag: 'runs' | 'containers' | 'images';
+  tag: 'runs' | 'containers' | 'images' | 'server';
   /** For a model or a person choosing an operation: what it does, what it costs, how to read the answer. */
   description(facts: ServerFacts): string;
   scope: Scope;

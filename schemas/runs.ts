@@ -48,6 +48,7 @@ export const ListRunsInput = Type.Object(
   {
     status: Type.Optional(StringEnum(RUN_STATUSES, { description: 'Only runs with this status.' })),
     kind: Type.Optional(StringEnum(['image', 'payload', 'repo'], { description: 'Only runs of this kind: `image`, `payload` or `repo`.' })),
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only runs of this token name (another than the caller\'s: admin only).' })),
     since: Type.Optional(IsoTime('Only runs created at or after this ISO 8601 time.')),
     until: Type.Optional(IsoTime('Only runs created before this ISO 8601 time.')),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'Page size (default 50).' })),

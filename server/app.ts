@@ -22,6 +22,7 @@ import healthRoutes from '../routes/health.js';
 import mcpRoutes from '../routes/mcp.js';
 import operationRoutes from '../routes/operations.js';
 import runRoutes from '../routes/runs.js';
+import uiRoutes from '../routes/ui.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -93,6 +94,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(operationRoutes, { operations: OPERATIONS, describe: (op) => op.description(facts) });
   await app.register(runRoutes, { prefix: '/v1' });
   await app.register(mcpRoutes);
+  await app.register(uiRoutes);
   registerOpenApiDocument(app);
   return app;
 }

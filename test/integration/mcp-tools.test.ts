@@ -6,6 +6,7 @@ import { ListContainersInput, ListContainersResult, StopContainerInput, StopCont
 import { PullImageInput, PullImageResult } from '../../schemas/images.js';
 import { PayloadRunInput } from '../../schemas/payload-run.js';
 import { LanguageList, ListLanguagesInput } from '../../schemas/languages.js';
+import { ServerInfo, ServerInfoInput } from '../../schemas/server-info.js';
 import { RunResult } from '../../schemas/run-result.js';
 import { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord, RunRef } from '../../schemas/runs.js';
 import { RepoRunInput, RepoRunResult } from '../../schemas/repo-run.js';
@@ -36,6 +37,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     'execute_with_payload',
     'get_run',
     'get_run_logs',
+    'get_server_info',
     'list_languages',
     'list_running_containers',
     'list_runs',
@@ -54,6 +56,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     list_runs: [ListRunsInput, ListRunsResult],
     build_and_execute_github_repo: [RepoRunInput, RepoRunResult],
     list_languages: [ListLanguagesInput, LanguageList],
+    get_server_info: [ServerInfoInput, ServerInfo],
   };
   for (const [name, [input, output]] of Object.entries(expected)) {
     t.same(byName[name]!.inputSchema, asJson(input), `${name} inputSchema`);

@@ -52,6 +52,7 @@ const expectations: Record<string, { needs?: 'finished' | 'running'; answer: Rec
   list_containers: { answer: { containers: [] } },
   stop_container: { needs: 'running', answer: { success: true, was_running: true } },
   pull_image: { answer: { success: true, image: PULL_IMAGE } },
+  get_server_info: { answer: { caller: { name: null, sees_all: true }, engine: { reachable: true }, policy: { caps: { cpus: Number } } } },
 };
 
 t.test('every operation has an example this test knows', async (t) => {
