@@ -26,6 +26,8 @@ export const ERROR_CATALOGUE = {
   /** The configured backend cannot do what was asked (Swarm tasks take no stdin, ...). */
   SLIPWAY_ERR_UNSUPPORTED: { status: 400, title: 'Not supported by this backend' },
   SLIPWAY_ERR_PULL_FAILED: { status: 502, title: 'Image pull failed' },
+  /** The engine accepted a container but dropped limits it was asked for (rootless Podman on cgroup v1). */
+  SLIPWAY_ERR_ENGINE_LIMITS: { status: 502, title: 'Engine did not apply the limits' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ActiveRuns, StopReason } from '../active-runs.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
+import type { EngineIdentity } from './engine-flavour.js';
 import { LogDemuxer, type OutputStream } from './log-demux.js';
 import { OutputCollector } from '../output-collector.js';
 import { ResumePoint, type EarlierOutput } from '../resume-point.js';
@@ -48,9 +49,9 @@ const DRAIN_TIMEOUT_MS = 5000;
 
 export async function superviseContainer(
   s: Supervision,
-  deps: { docker: DockerClient; active: ActiveRuns; settings: SupervisorSettings; log: Logger },
+  deps: { docker: DockerClient; engine: EngineIdentity; active: ActiveRuns; settings: SupervisorSettings; log: Logger },
 ): Promise<RunResult> {
-  const { docker, active, settings, log } = deps;
+  const { docker, engine, active, settings, log } = deps;
   const collected = { stdout: new OutputCollector(settings.outputCapBytes), stderr: new OutputCollector(settings.outputCapBytes) };
   const skip = { ...(s.earlier?.emitted ?? { stdout: 0, stderr: 0 }) };
   // Per stream, so a multi-byte character split across two frames is not mangled.
@@ -126,16 +127,21 @@ export async function superviseContainer(
     clearTimeout(timer);
     await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref())]);
     await stopping;
-    const state = await finalState(docker, s.container.id, s.startedAt, stopReason === undefined && StatusCode === SIGKILL_EXIT);
+    const killedUnasked = stopReason === undefined && StatusCode === SIGKILL_EXIT;
+    // Podman never says OOM: asking it would only wait. Its 137 is reported as what it may be.
+    const facts = killedUnasked ? await engine.facts().catch(() => undefined) : undefined;
+    const oomUnknowable = facts !== undefined && !facts.reportsOom;
+    const state = await finalState(docker, s.container.id, s.startedAt, killedUnasked && !oomUnknowable);
     const finishedAt = state.FinishedAt && !state.FinishedAt.startsWith('0001') ? new Date(state.FinishedAt) : new Date();
     const status = finalStatus(stopReason, state.OOMKilled, StatusCode);
+    const unknowable = oomUnknowable && status === 'failed' ? facts.name : undefined;
     return {
       success: status === 'succeeded',
       exit_code: StatusCode,
       stdout: collected.stdout.text(),
       stderr: collected.stderr.text(),
       execution_time: Math.max(0, Math.round(finishedAt.getTime() - s.startedAt.getTime())) / 1000,
-      error_message: errorMessage(status, stopReason, StatusCode, s, settings.outputLimitBytes),
+      error_message: errorMessage(status, stopReason, StatusCode, s, settings.outputLimitBytes, unknowable),
       run_id: s.runId,
       status,
       container_id: s.container.id,
@@ -181,8 +187,21 @@ export function finalStatus(stopReason: StopReason | undefined, oomKilled: boole
   return exitCode === 0 ? 'succeeded' : 'failed';
 }
 
-function errorMessage(status: RunStatus, stopReason: StopReason | undefined, exitCode: number, s: Supervision, outputLimitBytes: number): string | null {
+/**
+ * The caller's sentence for how the run ended. `oomBlindEngine` names an engine that
+ * cannot tell an OOM kill from another SIGKILL (Podman 4.3): its 137 is `failed`, saying
+ * that memory may have been the cause, rather than a guess at `oom_killed`.
+ */
+export function errorMessage(
+  status: RunStatus,
+  stopReason: StopReason | undefined,
+  exitCode: number,
+  s: Pick<Supervision, 'timeoutMs' | 'memoryBytes'>,
+  outputLimitBytes: number,
+  oomBlindEngine?: string,
+): string | null {
   if (stopReason === 'output_limit') return `run produced more than ${outputLimitBytes} bytes of output and was stopped`;
+  const mib = Math.round(s.memoryBytes / 1024 / 1024);
   switch (status) {
     case 'succeeded':
       return null;
@@ -191,8 +210,11 @@ function errorMessage(status: RunStatus, stopReason: StopReason | undefined, exi
     case 'cancelled':
       return 'run was cancelled';
     case 'oom_killed':
-      return `run was killed for exceeding its memory limit of ${Math.round(s.memoryBytes / 1024 / 1024)} MiB`;
+      return `run was killed for exceeding its memory limit of ${mib} MiB`;
     default:
+      if (oomBlindEngine && exitCode === SIGKILL_EXIT) {
+        return `process was killed (exit code 137); ${oomBlindEngine} does not report out-of-memory kills, so exceeding the memory limit of ${mib} MiB may have been the cause`;
+      }
       return `process exited with code ${exitCode}`;
   }
 }

@@ -63,6 +63,35 @@ export function toSlipwayError(err: unknown, notFound: ErrorCode = 'SLIPWAY_ERR_
   return new SlipwayError('SLIPWAY_ERR_ENGINE', `engine error: ${message}`, { cause: err });
 }
 
+interface Modem {
+  dial(options: Record<string, unknown>, callback: (err: unknown, stream: unknown) => void): void;
+}
+
+/**
+ * Attach with stdin, as a hijacked connection. dockerode's own `attach` also sends its
+ * options as a JSON request body: Docker ignores it, but Podman hands it to the process
+ * as the first bytes of its stdin. An empty body (Content-Length 0) is sent instead; the
+ * options go in the query string only.
+ */
+function hijackedAttach(container: EngineContainer): Promise<NodeJS.ReadWriteStream> {
+  const modem = (container as unknown as { modem: Modem }).modem;
+  return new Promise((resolve, reject) =>
+    modem.dial(
+      {
+        path: `/containers/${container.id}/attach?`,
+        method: 'POST',
+        isStream: true,
+        hijack: true,
+        openStdin: true,
+        file: Buffer.alloc(0),
+        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+        options: { stream: true, stdout: true, stderr: true, stdin: true, hijack: true },
+      },
+      (err, stream) => (err ? reject(err) : resolve(stream as NodeJS.ReadWriteStream)),
+    ),
+  );
+}
+
 export class DockerClient {
   constructor(
     /** Private: nothing past this folder reaches dockerode (the builder gets a narrow view, ./docker-builder.ts). */
@@ -159,8 +188,8 @@ export class DockerClient {
   /** The multiplexed output stream; with `stdin` a hijacked duplex the caller writes to. */
   async attach(container: EngineContainer, stdin: boolean): Promise<NodeJS.ReadWriteStream> {
     return this.call('container attach', { container: container.id }, async () => {
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true, stdin, hijack: stdin });
-      return stream as unknown as NodeJS.ReadWriteStream;
+      if (!stdin) return (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadWriteStream;
+      return hijackedAttach(container);
     });
   }
 

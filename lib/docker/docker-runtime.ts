@@ -29,6 +29,7 @@ import type {
 import type { RunResult } from '../../schemas/run-result.js';
 import { DockerBuilder } from './docker-builder.js';
 import { DockerClient } from './docker-client.js';
+import { EngineIdentity, FLAVOUR_FACTS } from './engine-flavour.js';
 import { Executor, type ExecutorSettings } from './executor.js';
 
 /** How to reach the engine: a unix socket, or a tcp host and port (server/config.ts `docker`). */
@@ -41,10 +42,17 @@ export interface DockerConnection {
 
 export class DockerRuntime implements ContainerRuntime {
   readonly backend = 'docker';
-  readonly capabilities: RuntimeCapabilities = { stdin: true, exec: false, files: true, build: true, oomDetection: true, watchRemoval: true };
+  private readonly baseCapabilities: RuntimeCapabilities = { stdin: true, exec: false, files: true, build: true, oomDetection: true, watchRemoval: true };
   readonly builder: DockerBuilder;
   private readonly client: DockerClient;
+  private readonly engine: EngineIdentity;
   private readonly executor: Executor;
+
+  /** Podman's Docker API is this same backend; it only cannot tell OOM kills apart (known after the first ping). */
+  get capabilities(): RuntimeCapabilities {
+    const known = this.engine.known;
+    return known === undefined ? this.baseCapabilities : { ...this.baseCapabilities, oomDetection: FLAVOUR_FACTS[known].reportsOom };
+  }
 
   constructor(
     connection: DockerConnection,
@@ -53,12 +61,15 @@ export class DockerRuntime implements ContainerRuntime {
   ) {
     const engine = new Docker(connection as Docker.DockerOptions);
     this.client = new DockerClient(engine, log);
-    this.executor = new Executor(this.client, settings, log);
+    this.engine = new EngineIdentity(this.client);
+    this.executor = new Executor(this.client, this.engine, settings, log);
     this.builder = new DockerBuilder(this.client);
   }
 
   async ping(): Promise<void> {
     await this.client.ping();
+    // Which engine this is (Docker or Podman), once per connection, while it answers.
+    await this.engine.flavour().catch((err) => this.log.warn({ err: String(err) }, 'engine version unknown'));
   }
 
   async version(): Promise<RuntimeVersion> {
@@ -129,7 +140,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async watchRemoval(labels: LabelSelector, onRemoved: (containerId: string) => void, signal: AbortSignal): Promise<void> {
-    const stream = (await this.client.events({ type: ['container'], event: ['destroy'], label: labelFilter(labels) }, signal)) as Readable;
+    // Docker calls a removal `destroy`, Podman `remove`; each ignores the other's word.
+    const stream = (await this.client.events({ type: ['container'], event: ['destroy', 'remove'], label: labelFilter(labels) }, signal)) as Readable;
     createInterface({ input: stream })
       .on('line', (line) => {
         const id = parseEventId(line);

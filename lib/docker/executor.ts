@@ -12,6 +12,10 @@ import type { FollowTarget, RunOptions, RunSpec } from '../runtime/container-run
 import { buildContainerSpec } from './container-spec.js';
 import { superviseContainer, type SupervisorSettings } from './container-supervisor.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
+import type { EngineIdentity } from './engine-flavour.js';
+import { hostConfigLimits } from './host-config-limits.js';
+import { assertLimitsKept, limitsShape, LimitsVerdicts } from '../runtime/limits-check.js';
+import type Docker from 'dockerode';
 import type { RunResult } from '../../schemas/run-result.js';
 
 export interface ExecutorSettings extends SupervisorSettings {
@@ -19,15 +23,33 @@ export interface ExecutorSettings extends SupervisorSettings {
 }
 
 export class Executor {
+  private readonly verdicts = new LimitsVerdicts();
+
   constructor(
     private readonly docker: DockerClient,
+    private readonly engine: EngineIdentity,
     private readonly settings: ExecutorSettings,
     private readonly log: Logger,
   ) {}
 
   /** The supervisor's dependencies; a run nobody can stop from outside registers nowhere shared. */
   private supervisorDeps(options: RunOptions) {
-    return { docker: this.docker, active: options.active ?? new ActiveRuns(), settings: this.settings, log: this.log };
+    return { docker: this.docker, engine: this.engine, active: options.active ?? new ActiveRuns(), settings: this.settings, log: this.log };
+  }
+
+  /**
+   * Refuses a created container whose limits the engine dropped (lib/runtime/limits-check.ts).
+   * The create answer carries only the id, so this is an inspect, made once per shape of
+   * limits (and OCI runtime) while the verdict holds, not once per run.
+   */
+  private async checkLimits(container: EngineContainer, spec: Docker.ContainerCreateOptions): Promise<void> {
+    const requested = hostConfigLimits(spec.HostConfig!);
+    const shape = limitsShape(requested, spec.HostConfig!.Runtime ?? '');
+    if (!this.verdicts.needsCheck(shape)) return;
+    const reported = hostConfigLimits((await this.docker.inspect(container.id)).HostConfig);
+    const { name } = await this.engine.facts().catch(() => ({ name: 'Docker-API' }));
+    assertLimitsKept(name, requested, reported);
+    this.verdicts.kept(shape);
   }
 
   /**
@@ -46,17 +68,17 @@ export class Executor {
         await this.docker.createVolume(volumeName, run.labels);
       }
       const image = await this.docker.inspectImage(run.image);
-      container = await this.docker.createContainer(
-        buildContainerSpec({
-          ...run,
-          imageVolumes: Object.keys(image?.Config?.Volumes ?? {}),
-          name: `slipway-${run.runId}`,
-          openStdin: run.stdin !== undefined,
-          stopGraceSeconds: this.settings.stopGraceSeconds,
-          runtime: run.runtime ?? this.settings.runtime,
-          volume: volumeName && run.files ? { name: volumeName, target: run.files.dir } : undefined,
-        }),
-      );
+      const spec = buildContainerSpec({
+        ...run,
+        imageVolumes: Object.keys(image?.Config?.Volumes ?? {}),
+        name: `slipway-${run.runId}`,
+        openStdin: run.stdin !== undefined,
+        stopGraceSeconds: this.settings.stopGraceSeconds,
+        runtime: run.runtime ?? this.settings.runtime,
+        volume: volumeName && run.files ? { name: volumeName, target: run.files.dir } : undefined,
+      });
+      container = await this.docker.createContainer(spec);
+      await this.checkLimits(container, spec);
       // The files go into the volume as one tar (putArchive), owned by root and read-only to the run.
       if (run.files) await this.docker.putArchive(container, run.files.tar ?? (await packFiles(run.files.entries)), run.files.dir);
       options.signal?.throwIfAborted();
