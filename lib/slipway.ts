@@ -163,7 +163,7 @@ export class Slipway {
   async runImage(input: ContainerRunInput & RunControlInput, options: RunCallOptions = {}): Promise<RunResult> {
     const caller = options.caller ?? this.openCaller;
     assertImageAllowed(input.image, caller.policy);
-    this.requireStdin(input.stdin);
+    this.requireBackendSupport(input.stdin, caller);
     const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command');
     const entrypoint = toArgv(input.entrypoint, 'entrypoint');
@@ -192,7 +192,7 @@ export class Slipway {
     const image = input.image ?? preset!.image;
     const caller = options.caller ?? this.openCaller;
     assertImageAllowed(image, caller.policy, input.image ? 'image' : 'language');
-    this.requireStdin(input.stdin);
+    this.requireBackendSupport(input.stdin, caller);
     const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command') ?? preset!.command;
     const { files, fieldOf } = payloadFiles(input, preset?.file);
@@ -217,6 +217,7 @@ export class Slipway {
             stdin: input.stdin,
             files: { entries, dir: PAYLOAD_DIR },
             runtime: caller.policy.runtime,
+            placement: caller.policy.placement,
           },
           { signal, onEvent: emit, active: this.activeRuns },
         );
@@ -230,7 +231,7 @@ export class Slipway {
     const caller = options.caller ?? this.openCaller;
     if (!caller.policy.allowBuilds) throw policyDenied('repo_url', 'building repositories is not allowed by the server');
     requireCapability(this.runtime, 'build', 'repo_url');
-    this.requireStdin(input.stdin);
+    this.requireBackendSupport(input.stdin, caller);
     const builder = this.runtime.builder!;
     const limits = resolveLimits(input, caller.policy);
     const cmd = toArgv(input.command, 'command');
@@ -365,6 +366,11 @@ export class Slipway {
     await this.runtime.ping();
   }
 
+  /** The backend's own readiness notes (/readyz `details`), when it has any. */
+  readiness(): Promise<Record<string, string> | undefined> {
+    return this.runtime.readiness?.() ?? Promise.resolve(undefined);
+  }
+
   /** The container of an image or repo run: the caller's command, environment and user in `image`. */
   private imageContainer(
     runId: string,
@@ -386,12 +392,17 @@ export class Slipway {
       limits,
       stdin: input.stdin,
       runtime: caller.policy.runtime,
+      placement: caller.policy.placement,
     };
   }
 
-  /** A backend without stdin (Swarm) refuses a run that has some, before anything is queued. */
-  private requireStdin(stdin: string | undefined): void {
+  /**
+   * A backend without stdin (Swarm) refuses a run that has some, and one that cannot place
+   * runs refuses a caller whose policy places them, before anything is queued.
+   */
+  private requireBackendSupport(stdin: string | undefined, caller: Caller): void {
     if (stdin !== undefined) requireCapability(this.runtime, 'stdin', 'stdin');
+    if (caller.policy.placement?.length) requireCapability(this.runtime, 'placement');
   }
 
   private labels(runId: string, kind: RunKind, caller: Caller): Record<string, string> {

@@ -41,7 +41,7 @@ export interface DockerConnection {
 
 export class DockerRuntime implements ContainerRuntime {
   readonly backend = 'docker';
-  readonly capabilities: RuntimeCapabilities = { stdin: true, exec: false, files: true, build: true, oomDetection: true, watchRemoval: true };
+  readonly capabilities: RuntimeCapabilities = { stdin: true, exec: false, files: true, build: true, oomDetection: true, watchRemoval: true, placement: false };
   readonly builder: DockerBuilder;
   private readonly client: DockerClient;
   private readonly executor: Executor;
