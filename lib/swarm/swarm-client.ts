@@ -4,6 +4,7 @@
  * services, tasks, service logs, configs, nodes and the daemon's info, each logged and
  * mapped into the catalogue the same way. Nothing past lib/swarm/ sees dockerode.
  */
+import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { SlipwayError } from '../errors.js';
 import { DockerClient } from '../docker/docker-client.js';
@@ -87,8 +88,9 @@ export class SwarmClient extends DockerClient {
    */
   async serviceLogs(id: string, options: { follow: boolean }): Promise<NodeJS.ReadableStream> {
     return this.call('service logs', { service: id, follow: options.follow }, async () => {
-      const stream = await this.engine.getService(id).logs({ stdout: true, stderr: true, follow: options.follow as true, details: false });
-      return stream as unknown as NodeJS.ReadableStream;
+      const stream = (await this.engine.getService(id).logs({ stdout: true, stderr: true, follow: options.follow as true, details: false })) as unknown;
+      // Without `follow`, dockerode answers the whole log as one Buffer.
+      return Buffer.isBuffer(stream) ? Readable.from([stream]) : (stream as NodeJS.ReadableStream);
     });
   }
 
