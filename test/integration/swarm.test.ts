@@ -73,6 +73,13 @@ t.test('an image the manager does not have, with pull_policy never, is refused b
   t.same(await ourServices(), []);
 });
 
+t.test('a run killed for memory ends failed with exit code 137, said to be most likely its memory limit (the manager reports no OOM)', async (t) => {
+  // /tmp is a tmpfs: what is written there counts against the run's memory.
+  const res = await run({ command: ['sh', '-c', 'head -c 64m /dev/zero > /tmp/fill; echo survived'], memory_limit: '16m' });
+  t.match(res.body, { status: 'failed', exit_code: 137, error_message: /most likely for exceeding its memory limit of 16 MiB/ });
+  t.notMatch(res.body.stdout, /survived/);
+});
+
 t.test('a payload run reads its files from configs mounted read-only; they go with the run', async (t) => {
   const res = await gw.request(
     'POST',
