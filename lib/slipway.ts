@@ -128,6 +128,11 @@ export class Slipway {
   async init(): Promise<void> {
     this.sweep();
     this.sweepTimer = setInterval(() => this.sweep(), this.settings.runs.sweepIntervalSeconds * 1000).unref();
+    // Checked at start-up too, not only when /readyz is asked: a backend's warnings reach the log at once.
+    void this.readiness().then(
+      (details) => details && this.log.info({ details }, 'backend readiness'),
+      (err) => this.log.warn({ err: String(err) }, 'backend readiness check failed'),
+    );
     await this.reconcile();
   }
 

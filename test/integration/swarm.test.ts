@@ -156,11 +156,16 @@ t.test('runs spread over more than one node', async (t) => {
   t.ok(nodes.size >= 2, `tasks ran on ${nodes.size} nodes`);
 });
 
-t.test("a token's placement constraint puts its runs on the matching node; an unmatched one ends error with the scheduler's reason", async (t) => {
+t.test("a token's placement constraint puts its runs on the matching node; a task that node rejects, or one no node matches, ends error with the reason", async (t) => {
   const start = await run({ command: ['sleep', '1'], wait: false }, bearer('batch-token'));
   const node = await waitFor(async () => (await manager.listTasks()).find((task) => task.Spec?.ContainerSpec?.Labels?.['io.slipway.run-id'] === start.body.run_id)?.NodeID, { what: 'the task placed' });
   t.equal(node, nodeIds.get('slwt-n3'), 'on the node labelled pool=batch');
   t.match(await pollUntilFinal(client, start.body.run_id), { status: 'succeeded' });
+  // Only the manager has this tag: the batch node cannot get it (no registry), and rejects the task.
+  await manager.getImage(BUSYBOX_IMAGE).tag({ repo: 'slipway-test/manager-only', tag: '1' });
+  t.teardown(() => manager.getImage('slipway-test/manager-only:1').remove().catch(() => undefined));
+  const rejected = await run({ image: 'slipway-test/manager-only:1', command: ['true'] }, bearer('batch-token'));
+  t.match(rejected.body.error, { code: 'SLIPWAY_ERR_ENGINE', message: /^the Swarm could not run the task: .*manager-only/ }, "the node's reason");
   const nowhere = await run({ command: ['true'] }, bearer('nowhere-token'));
   t.match(nowhere.body.error, { code: 'SLIPWAY_ERR_ENGINE', message: /no suitable node/ });
   t.same(await ourServices(), []);
