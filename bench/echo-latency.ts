@@ -16,7 +16,7 @@
 // only when the bench itself fails (a wrong echo, an error) or leaves something behind.
 //
 // Settings (environment): BENCH_ROUNDS (default 30), BENCH_WARMUP (default 3 per method),
-// DOCKER_HOST as everywhere else.
+// DOCKER_HOST as everywhere else; BENCH_SWARM_ROUNDS for the Swarm part (bench/swarm-echo.ts).
 
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +34,7 @@ import { docker, dockerSocketPath, provisionLog } from '../test/fixtures/docker.
 import { BUSYBOX_IMAGE, ensureTestImages } from '../test/fixtures/images.js';
 import { rssKiB, startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { ms, summarize, type Summary } from './stats.js';
+import { swarmBench } from './swarm-echo.js';
 
 const BENCH_INSTANCE = 'slipway-bench';
 const BENCH_LABEL = `${LABEL_INSTANCE}=${BENCH_INSTANCE}`;
@@ -280,6 +281,8 @@ async function main(): Promise<number> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
+  // The same job on a real three-node Swarm, gateway vs the manager's API (bench/swarm-echo.ts).
+  if (await swarmBench(ROOT, positiveInt('BENCH_SWARM_ROUNDS', 15, 0), warmup)) failed = true;
   return failed ? 1 : 0;
 }
 

@@ -14,6 +14,11 @@ export interface CallerPolicy extends RunPolicy {
   allowBuilds: boolean;
   buildNetwork: boolean;
   runtime?: string | undefined;
+  /**
+   * Placement constraints every run of this caller gets (`node.labels.pool==batch`), on a
+   * backend that places runs (Swarm); a backend that cannot refuses a non-empty list.
+   */
+  placement?: string[] | undefined;
   /** Runs this caller may have queued or executing at once; unset means the server's bound only. */
   maxConcurrentRuns?: number | undefined;
 }

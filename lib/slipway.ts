@@ -87,7 +87,7 @@ export class Slipway {
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly settings: SlipwaySettings,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.images = new Images(runtime, settings.registryAuth, settings.registryAllowedHosts);
     this.store = new RunStore(settings.dataDir);
@@ -128,6 +128,11 @@ export class Slipway {
 
   /** Reconciles run records with the engine (after a restart) and starts the housekeeping timer. */
   async init(): Promise<void> {
+    // Checked at start-up too, not only when /readyz is asked: a backend's warnings reach the log at once.
+    void this.readiness().then(
+      (details) => details && this.log.info({ details }, 'backend readiness'),
+      (err) => this.log.warn({ err: String(err) }, 'backend readiness check failed'),
+    );
     await this.maintenance.start();
   }
 
@@ -246,6 +251,11 @@ export class Slipway {
       (err: unknown) => ({ backend, error: err instanceof Error ? err.message : String(err) }),
     );
     return describeServer(caller, this.settings, engine, () => this.store.owners());
+  }
+
+  /** The backend's own readiness notes (/readyz `details`), when it has any. */
+  readiness(): Promise<Record<string, string> | undefined> {
+    return this.runtime.readiness?.() ?? Promise.resolve(undefined);
   }
 
   private callerOf(options: RunCallOptions): Caller {

@@ -4,6 +4,12 @@ import { Type } from '@sinclair/typebox';
 import { described, errorReplies } from '../schemas/error-reply.js';
 
 const Status = Type.Object({ status: Type.String({ description: '`ok` or `ready`.' }) });
+const Ready = Type.Object({
+  status: Type.String({ description: '`ready`.' }),
+  details: Type.Optional(
+    Type.Record(Type.String(), Type.String(), { description: "The backend's checks of what it relies on but cannot set per run (Swarm: the nodes' daemon settings)." }),
+  ),
+});
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -19,12 +25,13 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['health'],
         summary: 'The Docker engine is reachable',
         security: [],
-        response: { 200: described(Status, 'The engine answers: runs can start.'), ...errorReplies([503]) },
+        response: { 200: described(Ready, 'The engine answers: runs can start.'), ...errorReplies([503]) },
       },
     },
     async () => {
       await app.slipway.ping();
-      return { status: 'ready' };
+      const details = await app.slipway.readiness();
+      return details ? { status: 'ready', details } : { status: 'ready' };
     },
   );
 };

@@ -21,7 +21,8 @@ for (const warning of config.warnings) log.warn(warning);
 
 if (config.docker.socketPath) {
   try {
-    await ensureEngine({ socketPath: config.docker.socketPath, log, allowProvision: config.provisionEngine });
+    // A Swarm manager is the operator's to run: a local engine started here would be no manager.
+    await ensureEngine({ socketPath: config.docker.socketPath, log, allowProvision: config.provisionEngine && config.backend !== 'swarm' });
   } catch (err) {
     log.fatal((err as Error).message);
     process.exit(1);

@@ -28,6 +28,8 @@ export const TokenPolicy = Type.Object(
     build_network: Type.Optional(Type.Boolean()),
     runtime: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' })),
     max_concurrent_runs: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Swarm placement constraints added to every run of the token (`node.labels.pool==batch`). */
+    placement: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.\\-]+ *(==|!=) *[A-Za-z0-9_.\\-]+$' }), { maxItems: 16 })),
   },
   { additionalProperties: false },
 );

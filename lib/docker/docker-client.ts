@@ -94,12 +94,12 @@ function hijackedAttach(container: EngineContainer): Promise<NodeJS.ReadWriteStr
 
 export class DockerClient {
   constructor(
-    /** Private: nothing past this folder reaches dockerode (the builder gets a narrow view, ./docker-builder.ts). */
-    private readonly engine: Docker,
-    private readonly log: Logger,
+    /** Protected: nothing past the backends' folders reaches dockerode (the builder gets a narrow view, ./docker-builder.ts; lib/swarm/ extends this class). */
+    protected readonly engine: Docker,
+    protected readonly log: Logger,
   ) {}
 
-  private async call<T>(what: string, context: Record<string, unknown>, fn: () => Promise<T>, notFound?: ErrorCode): Promise<T> {
+  protected async call<T>(what: string, context: Record<string, unknown>, fn: () => Promise<T>, notFound?: ErrorCode): Promise<T> {
     this.log.debug(context, `engine ${what}`);
     try {
       const result = await fn();

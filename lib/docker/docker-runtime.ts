@@ -42,7 +42,7 @@ export interface DockerConnection {
 
 export class DockerRuntime implements ContainerRuntime {
   readonly backend = 'docker';
-  private readonly baseCapabilities: RuntimeCapabilities = { stdin: true, exec: false, files: true, build: true, oomDetection: true, watchRemoval: true };
+  private readonly baseCapabilities: RuntimeCapabilities = { stdin: true, exec: false, files: true, build: true, oomDetection: true, watchRemoval: true, placement: false };
   readonly builder: DockerBuilder;
   private readonly client: DockerClient;
   private readonly engine: EngineIdentity;

@@ -4,12 +4,12 @@ import { toArgv } from '../command-line.js';
 import { resolveLimits } from '../policy.js';
 import type { RunPlan } from '../runs.js';
 import type { ContainerRunInput } from '../../schemas/container-run.js';
-import { ensureImage, imageContainer, requireStdin, withoutRunControl, type RunControlInput, type RunKindContext } from './run-context.js';
+import { ensureImage, imageContainer, requireBackendSupport, withoutRunControl, type RunControlInput, type RunKindContext } from './run-context.js';
 
 /** Checks the request (policy, stdin, limits, argv) and answers its plan; nothing is queued yet. */
 export function imageRunPlan(ctx: RunKindContext, input: ContainerRunInput & RunControlInput, caller: Caller): RunPlan {
   assertImageAllowed(input.image, caller.policy);
-  requireStdin(ctx, input.stdin);
+  requireBackendSupport(ctx, input.stdin, caller);
   const limits = resolveLimits(input, caller.policy);
   const cmd = toArgv(input.command, 'command');
   const entrypoint = toArgv(input.entrypoint, 'entrypoint');

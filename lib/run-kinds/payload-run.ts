@@ -10,7 +10,7 @@ import { payloadFiles, prepareFiles } from '../payload-files.js';
 import { resolveLimits } from '../policy.js';
 import type { RunPlan } from '../runs.js';
 import type { PayloadRunInput } from '../../schemas/payload-run.js';
-import { ensureImage, labelsOf, requireStdin, withoutRunControl, type RunControlInput, type RunKindContext } from './run-context.js';
+import { ensureImage, labelsOf, requireBackendSupport, withoutRunControl, type RunControlInput, type RunKindContext } from './run-context.js';
 
 /** Where payload files are placed inside the container. */
 export const PAYLOAD_DIR = '/workspace';
@@ -30,7 +30,7 @@ export function payloadRunPlan(ctx: RunKindContext, input: PayloadRunInput & Run
   if (!preset && !input.command) throw invalidInput('command', 'command is required when no language is given');
   const image = input.image ?? preset!.image;
   assertImageAllowed(image, caller.policy, input.image ? 'image' : 'language');
-  requireStdin(ctx, input.stdin);
+  requireBackendSupport(ctx, input.stdin, caller);
   const limits = resolveLimits(input, caller.policy);
   const cmd = toArgv(input.command, 'command') ?? preset!.command;
   const { files, fieldOf } = payloadFiles(input, preset?.file);
@@ -54,6 +54,7 @@ export function payloadRunPlan(ctx: RunKindContext, input: PayloadRunInput & Run
         stdin: input.stdin,
         files: { entries, dir: PAYLOAD_DIR },
         runtime: caller.policy.runtime,
+        placement: caller.policy.placement,
       };
       return { result: await ctx.runtime.run(spec, { signal, onEvent: emit, active: ctx.activeRuns }) };
     },

@@ -14,7 +14,7 @@ import type { RunPlan } from '../runs.js';
 import { requireCapability } from '../runtime/capabilities.js';
 import type { RepoRunInput } from '../../schemas/repo-run.js';
 import type { RunResult } from '../../schemas/run-result.js';
-import { ensureImage, imageContainer, requireStdin, withoutRunControl, type RunKindContext } from './run-context.js';
+import { ensureImage, imageContainer, requireBackendSupport, withoutRunControl, type RunKindContext } from './run-context.js';
 
 /** A build that failed or ran out of time: the run ends without a container. */
 export function failedBuildResult(runId: string, built: RepoImageResult): RunResult {
@@ -44,7 +44,7 @@ export function failedBuildResult(runId: string, built: RepoImageResult): RunRes
 export async function repoRunPlan(ctx: RunKindContext, input: RepoRunInput, caller: Caller): Promise<RunPlan> {
   if (!caller.policy.allowBuilds) throw policyDenied('repo_url', 'building repositories is not allowed by the server');
   requireCapability(ctx.runtime, 'build', 'repo_url');
-  requireStdin(ctx, input.stdin);
+  requireBackendSupport(ctx, input.stdin, caller);
   const builder = ctx.runtime.builder!;
   const limits = resolveLimits(input, caller.policy);
   const cmd = toArgv(input.command, 'command');

@@ -43,9 +43,13 @@ export function withoutRunControl<T extends RunControlInput>(input: T): Omit<T, 
   return rest;
 }
 
-/** A backend without stdin (Swarm) refuses a run that has some, before anything is queued. */
-export function requireStdin(ctx: RunKindContext, stdin: string | undefined): void {
+/**
+ * A backend without stdin (Swarm) refuses a run that has some, and one that cannot place
+ * runs refuses a caller whose policy places them, before anything is queued.
+ */
+export function requireBackendSupport(ctx: RunKindContext, stdin: string | undefined, caller: Caller): void {
   if (stdin !== undefined) requireCapability(ctx.runtime, 'stdin', 'stdin');
+  if (caller.policy.placement?.length) requireCapability(ctx.runtime, 'placement');
 }
 
 export function labelsOf(ctx: RunKindContext, runId: string, kind: RunKind, caller: Caller): Record<string, string> {
@@ -84,5 +88,6 @@ export function imageContainer(
     limits,
     stdin: input.stdin,
     runtime: caller.policy.runtime,
+    placement: caller.policy.placement,
   };
 }

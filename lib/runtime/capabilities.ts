@@ -13,6 +13,7 @@ const WHAT: Record<Capability, string> = {
   build: 'building images',
   oomDetection: 'telling out-of-memory kills apart',
   watchRemoval: 'watching for removed containers',
+  placement: 'placement constraints',
 };
 
 export function unsupported(backend: string, capability: Capability, field?: string): SlipwayError {

@@ -30,6 +30,8 @@ export interface RuntimeCapabilities {
   oomDetection: boolean;
   /** Reports containers removed behind its back (`watchRemoval`). */
   watchRemoval: boolean;
+  /** Places runs on nodes by constraints (`RunSpec.placement`; Swarm). */
+  placement: boolean;
 }
 
 export type Capability = keyof RuntimeCapabilities;
@@ -59,6 +61,8 @@ export interface RunSpec {
   files?: RunFiles | undefined;
   /** An OCI runtime the engine knows (`runsc`); the backend's default when absent. */
   runtime?: string | undefined;
+  /** Placement constraints from the caller's policy (`node.labels.pool==batch`); needs `capabilities.placement` when not empty. */
+  placement?: string[] | undefined;
 }
 
 export interface RunOptions {
@@ -159,6 +163,11 @@ export interface ContainerRuntime {
 
   /** Resolves when the backend answers; throws SLIPWAY_ERR_ENGINE_UNAVAILABLE when not. */
   ping(): Promise<void>;
+  /**
+   * What /readyz shows beside `ready`: settings the backend relies on but cannot set per
+   * run, as checked on the engine (Swarm: the nodes' daemon configuration). Optional.
+   */
+  readiness?(): Promise<Record<string, string>>;
   version(): Promise<RuntimeVersion>;
 
   /** The image as the backend has it, or null when it has not. */

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { DockerRuntime, type DockerConnection } from '../docker/docker-runtime.js';
 import { invalidInput } from '../errors.js';
+import { SwarmRuntime } from '../swarm/swarm-runtime.js';
 import type { ContainerRuntime } from './container-runtime.js';
 
 export interface RuntimeSettings {
@@ -19,6 +20,8 @@ export interface RuntimeSettings {
 
 const BACKENDS: Record<string, (settings: RuntimeSettings, log: Logger) => ContainerRuntime> = {
   docker: (s, log) => new DockerRuntime(s.docker, s, log),
+  // DOCKER_HOST names a Swarm manager.
+  swarm: (s, log) => new SwarmRuntime(s.docker, s, log),
 };
 
 export const BACKEND_NAMES = Object.keys(BACKENDS);

@@ -74,6 +74,7 @@ export function tokenCaller(config: Config, token: TokenEntry): Caller {
       allowBuilds: p.allow_builds ?? base.allowBuilds,
       buildNetwork: p.build_network ?? base.buildNetwork,
       runtime: p.runtime ?? base.runtime,
+      placement: p.placement ?? base.placement,
       maxConcurrentRuns: p.max_concurrent_runs ?? config.auth.maxRunsPerToken,
     },
   };

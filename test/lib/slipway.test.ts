@@ -113,3 +113,12 @@ t.test('stop_container on a live run ends the run cancelled and answers once its
   t.equal(slipway.runs.get(run.run_id).status, 'cancelled');
   await t.rejects(slipway.stopContainer({ container_id: 'nothere' }), { code: 'SLIPWAY_ERR_CONTAINER_NOT_FOUND', field: 'container_id' });
 });
+
+t.test("a caller whose policy places runs is refused on a backend that cannot place them, before any record", async (t) => {
+  const runtime = withImage(new FakeRuntime({ capabilities: { placement: false } }));
+  const { slipway } = fakeSlipway(t, { runtime });
+  const placed = { name: 'batch', seesAll: false, policy: { ...slipway.openCaller.policy, placement: ['node.labels.pool==batch'] } };
+  await t.rejects(slipway.runImage({ image: IMAGE, command: ['true'] }, { caller: placed }), { code: 'SLIPWAY_ERR_UNSUPPORTED', message: 'the fake backend does not support placement constraints' });
+  t.strictSame(runtime.calls, [], 'the runtime was not called');
+  t.equal((await slipway.runImage({ image: IMAGE, command: ['true'] }, { caller: { ...placed, policy: { ...placed.policy, placement: [] } } })).status, 'succeeded', 'an empty list is no placement');
+});

@@ -216,7 +216,7 @@ t.test('SLIPWAY_CONFIG: a list may be a JSON array', async (t) => {
 t.test('SLIPWAY_BACKEND chooses the backend: docker by default, an unknown one refused at start', async (t) => {
   t.equal(loadConfig({}).backend, 'docker');
   t.equal(loadConfig({ SLIPWAY_BACKEND: 'docker' }).backend, 'docker');
-  t.throws(() => loadConfig({ SLIPWAY_BACKEND: 'kubernetes' }), { message: 'SLIPWAY_BACKEND must be one of docker, got "kubernetes"' });
+  t.throws(() => loadConfig({ SLIPWAY_BACKEND: 'kubernetes' }), { message: 'SLIPWAY_BACKEND must be one of docker, swarm, got "kubernetes"' });
 });
 
 t.test('one caller\'s share of the run slots leaves a slot for others, and is configurable', async (t) => {

@@ -13,7 +13,7 @@ t.test('the docker backend declares what it can do, and refuses exec clearly rat
   t.equal(runtime.backend, 'docker');
   t.match(runtime.capabilities, { stdin: true, files: true, build: true, oomDetection: true });
   t.ok(runtime.builder, 'a backend that builds has a builder');
-  t.strictSame(BACKEND_NAMES, ['docker']);
+  t.strictSame(BACKEND_NAMES, ['docker', 'swarm']);
   await t.rejects(runtime.exec('c1', { cmd: ['true'], timeoutMs: 1000 }), { code: 'SLIPWAY_ERR_UNSUPPORTED', statusCode: 400, message: 'the docker backend does not support running a command in a live container' });
   t.throws(() => requireCapability(runtime, 'exec', 'command'), { code: 'SLIPWAY_ERR_UNSUPPORTED', field: 'command' });
   t.doesNotThrow(() => requireCapability(runtime, 'stdin', 'stdin'));
@@ -24,5 +24,15 @@ t.test('an unreachable engine is the catalogue\'s 503, not a raw socket error', 
 });
 
 t.test('an unknown backend is refused naming SLIPWAY_BACKEND', async (t) => {
-  t.throws(() => createRuntime({ ...settings, backend: 'swarm' }, log), { field: 'SLIPWAY_BACKEND', message: /must be one of docker, not swarm/ });
+  t.throws(() => createRuntime({ ...settings, backend: 'kubernetes' }, log), { field: 'SLIPWAY_BACKEND', message: /must be one of docker, swarm, not kubernetes/ });
+});
+
+t.test('the swarm backend takes no stdin, no exec, no files in a live container and no builds, and places runs', async (t) => {
+  const runtime = createRuntime({ ...settings, backend: 'swarm' }, log);
+  t.equal(runtime.backend, 'swarm');
+  t.strictSame(runtime.capabilities, { stdin: false, exec: false, files: false, build: false, oomDetection: false, watchRemoval: false, placement: true });
+  t.notOk(runtime.builder, 'no builder');
+  t.throws(() => requireCapability(runtime, 'stdin', 'stdin'), { code: 'SLIPWAY_ERR_UNSUPPORTED', field: 'stdin', message: 'the swarm backend does not support feeding stdin to a run' });
+  await t.rejects(runtime.putFiles('s1', '/x', []), { code: 'SLIPWAY_ERR_UNSUPPORTED' });
+  t.equal(createRuntime(settings, log).capabilities.placement, false, 'the docker backend does not place runs');
 });
