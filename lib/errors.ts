@@ -26,6 +26,8 @@ export const ERROR_CATALOGUE = {
   /** The configured backend cannot do what was asked (Swarm tasks take no stdin, ...). */
   SLIPWAY_ERR_UNSUPPORTED: { status: 400, title: 'Not supported by this backend' },
   SLIPWAY_ERR_PULL_FAILED: { status: 502, title: 'Image pull failed' },
+  SLIPWAY_ERR_SANDBOX_NOT_FOUND: { status: 404, title: 'Sandbox not found' },
+  SLIPWAY_ERR_FILE_NOT_FOUND: { status: 404, title: 'File not found' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

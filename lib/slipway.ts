@@ -36,6 +36,9 @@ import { requireCapability } from './runtime/capabilities.js';
 import type { ContainerRuntime, RunOptions, RunSpec } from './runtime/container-runtime.js';
 import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord } from '../schemas/runs.js';
 import type { RunResult } from '../schemas/run-result.js';
+import { SandboxManager, type SandboxSettings } from './sandboxes/sandbox-manager.js';
+import { SandboxStore } from './sandboxes/sandbox-store.js';
+import type * as S from '../schemas/sandboxes.js';
 
 /** The run-control fields (schemas/common.ts RunControl) as they arrive with any run input. */
 export interface RunControlInput {
@@ -56,6 +59,9 @@ export interface SlipwaySettings {
   /** Registry hosts a pull may reach even at internal addresses (SLIPWAY_REGISTRY_ALLOWED_HOSTS). */
   registryAllowedHosts?: string[] | undefined;
   repoBuild: RepoBuildSettings;
+  sandboxes: SandboxSettings;
+  /** Output after which a sandbox exec is stopped (SLIPWAY_OUTPUT_LIMIT_BYTES); runs have it in their runtime. */
+  outputLimitBytes?: number | undefined;
   runs: {
     maxConcurrent: number;
     maxQueued: number;
@@ -93,7 +99,9 @@ export class Slipway {
   readonly activeRuns = new ActiveRuns();
   readonly runs: RunManager;
   readonly logs: RunLogs;
+  readonly sandboxes: SandboxManager;
   private readonly store: RunStore;
+  private readonly sandboxStore: SandboxStore;
   private readonly images: Images;
   private readonly presets: Record<string, LanguagePreset>;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -119,6 +127,11 @@ export class Slipway {
       maxRecordsPerCaller: settings.runs.recordsPerCaller,
     });
     this.openCaller = { name: null, seesAll: true, policy: settings.policy };
+    this.sandboxStore = new SandboxStore(settings.dataDir);
+    this.sandboxes = new SandboxManager({
+      runtime, store: this.sandboxStore, settings: settings.sandboxes, instance: settings.instance, user: settings.payloadUser,
+      outputLimitBytes: settings.outputLimitBytes ?? 64 * 1024 * 1024, log,
+    });
   }
 
   /**
@@ -129,12 +142,15 @@ export class Slipway {
     this.sweep();
     this.sweepTimer = setInterval(() => this.sweep(), this.settings.runs.sweepIntervalSeconds * 1000).unref();
     await this.reconcile();
+    this.sandboxes.startSweep();
   }
 
   /** Brings records and engine into agreement; retried by the sweep while the engine is away. */
   private async reconcile(): Promise<void> {
     try {
-      await reconcile({ runtime: this.runtime, store: this.store, logs: this.logs, runs: this.runs, active: this.activeRuns, instance: this.settings.instance, outputCapBytes: this.settings.outputCapBytes, log: this.log });
+      // Sandboxes first: their live containers are what run reconciliation must keep.
+      const keepSandboxes = await this.sandboxes.reconcile();
+      await reconcile({ runtime: this.runtime, store: this.store, logs: this.logs, runs: this.runs, active: this.activeRuns, instance: this.settings.instance, outputCapBytes: this.settings.outputCapBytes, log: this.log, keepSandboxes });
       this.reconcilePending = false;
     } catch (err) {
       this.reconcilePending = true;
@@ -182,11 +198,7 @@ export class Slipway {
 
   /** execute_with_payload */
   async runPayload(input: PayloadRunInput & RunControlInput, options: RunCallOptions = {}): Promise<RunResult> {
-    // hasOwn: `constructor` or `__proto__` is not a language.
-    const preset = input.language !== undefined && Object.hasOwn(this.presets, input.language) ? this.presets[input.language] : undefined;
-    if (input.language !== undefined && !preset) {
-      throw invalidInput('language', `language must be one of ${Object.keys(this.presets).join(', ')} (got ${JSON.stringify(input.language)})`);
-    }
+    const preset = this.preset(input.language);
     if (!preset && !input.image) throw invalidInput('language', 'either language or image is required');
     if (!preset && !input.command) throw invalidInput('command', 'command is required when no language is given');
     const image = input.image ?? preset!.image;
@@ -349,9 +361,37 @@ export class Slipway {
     return { success: true, ...result };
   }
 
-  /** The gateway is closing: runs under way are stopped and their containers removed. */
+  /** create_sandbox: from `image` or a language preset's image, hardened like a run, kept until deleted or expired. */
+  createSandbox(input: S.CreateSandboxInput, caller: Caller = this.openCaller): Promise<S.SandboxRecord> {
+    const preset = this.preset(input.language);
+    const ref = input.image ?? preset?.image;
+    if (!ref) throw invalidInput('language', 'either language or image is required');
+    assertImageAllowed(ref, caller.policy, input.image ? 'image' : 'language');
+    const ensure = () => this.images.ensure(ref, input.pull_policy ?? 'missing').then(() => undefined);
+    return this.sandboxes.create(input, caller, { ref, env: preset?.env, ensure });
+  }
+
+  /** sandbox_exec: a run of kind `exec` in the caller's sandbox. */
+  sandboxExec(input: S.SandboxExecInput, options: RunCallOptions = {}): Promise<RunResult> {
+    return this.start(this.sandboxes.execPlan(input, options.caller ?? this.openCaller), input, options);
+  }
+
+  writeSandboxFiles(input: S.WriteFilesInput, caller: Caller = this.openCaller): Promise<S.WriteFilesResult> {
+    return this.sandboxes.files.write(this.sandboxes.filesTarget(input.sandbox_id, caller), input.files);
+  }
+
+  readSandboxFile(input: S.ReadFileInput, caller: Caller = this.openCaller): Promise<S.ReadFileResult> {
+    return this.sandboxes.files.read(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path);
+  }
+
+  listSandboxFiles(input: S.ListFilesInput, caller: Caller = this.openCaller): Promise<S.ListFilesResult> {
+    return this.sandboxes.files.list(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path);
+  }
+
+  /** The gateway is closing: runs under way are stopped and their containers removed; sandboxes stay. */
   async shutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
+    this.sandboxes.stop();
     // Every run, started here or followed after a restart, is the run manager's.
     await this.runs.shutdown();
   }
@@ -359,6 +399,7 @@ export class Slipway {
   /** After the last request: the database is closed. */
   close(): void {
     this.store.close();
+    this.sandboxStore.close();
   }
 
   async ping(): Promise<void> {
@@ -387,6 +428,15 @@ export class Slipway {
       stdin: input.stdin,
       runtime: caller.policy.runtime,
     };
+  }
+
+  /** A language preset by name (hasOwn: `constructor` or `__proto__` is not a language); an unknown one is refused naming `language`. */
+  private preset(language: string | undefined): LanguagePreset | undefined {
+    if (language === undefined) return undefined;
+    if (!Object.hasOwn(this.presets, language)) {
+      throw invalidInput('language', `language must be one of ${Object.keys(this.presets).join(', ')} (got ${JSON.stringify(language)})`);
+    }
+    return this.presets[language];
   }
 
   /** A backend without stdin (Swarm) refuses a run that has some, before anything is queued. */
