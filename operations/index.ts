@@ -13,6 +13,7 @@ import { listContainers, pullImage, stopContainer } from './container-operations
 import { listLanguages } from './language-operations.js';
 import { cancelRun, getRun, getRunLogs, listRuns } from './record-operations.js';
 import { runImage, runPayload, runRepo } from './run-operations.js';
+import { SANDBOX_OPERATIONS } from './sandbox-operations.js';
 
 export const OPERATIONS: readonly Operation[] = [
   runImage,
@@ -26,4 +27,5 @@ export const OPERATIONS: readonly Operation[] = [
   listContainers,
   stopContainer,
   pullImage,
+  ...SANDBOX_OPERATIONS,
 ];

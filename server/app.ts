@@ -78,6 +78,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
         { name: 'runs', description: 'Run an image or a code payload' },
         { name: 'containers', description: 'Slipway\'s containers' },
         { name: 'images', description: 'Images' },
+        { name: 'sandboxes', description: 'Long-lived containers to exec in and keep files in' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
       ...(tokensOn ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
