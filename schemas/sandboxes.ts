@@ -47,8 +47,8 @@ export const SandboxRecord = Type.Object(
     container_id: Nullable(Type.String()),
     created_at: Type.String(),
     last_activity_at: Type.String(),
-    expires_at: Type.String({ description: 'When the TTL deletes it.' }),
-    idle_expires_at: Type.String({ description: 'When it is deleted unless used before.' }),
+    expires_at: Type.String(),
+    idle_expires_at: Type.String(),
     idle_timeout_seconds: Type.Integer(),
     memory_bytes: Type.Integer(),
     workspace: Type.String(),
@@ -62,7 +62,7 @@ export type SandboxRecord = Static<typeof SandboxRecord>;
 export const SandboxRef = Type.Object({ sandbox_id: SandboxId }, { additionalProperties: false, examples: [{ sandbox_id: EXAMPLE_ID }] });
 export type SandboxRef = Static<typeof SandboxRef>;
 
-export const ListSandboxesInput = Type.Object({}, { additionalProperties: false });
+export const ListSandboxesInput = Type.Object({}, { additionalProperties: false, examples: [{}] });
 export const ListSandboxesResult = Type.Object({ sandboxes: Type.Array(SandboxRecord) }, { additionalProperties: false });
 export type ListSandboxesResult = Static<typeof ListSandboxesResult>;
 

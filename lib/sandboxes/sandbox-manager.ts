@@ -28,7 +28,7 @@ export interface SandboxSettings {
   ttlDefaultSeconds: number;
   ttlMaxSeconds: number;
   idleDefaultSeconds: number;
-  /** Size of each sandbox's /workspace tmpfs (it counts against the sandbox's memory). */
+  /** Size of each sandbox's /workspace tmpfs (it counts against the sandbox's memory: at most half of it). */
   workspaceBytes: number;
   /** Live sandboxes one caller may hold (429 beyond), and their memory limits summed (403 beyond). */
   maxPerCaller: number;
@@ -113,9 +113,6 @@ export class SandboxManager {
     if (ttl > settings.ttlMaxSeconds) throw policyDenied('ttl_seconds', `ttl_seconds exceeds the server's cap of ${settings.ttlMaxSeconds} seconds`);
     const idle = input.idle_timeout_seconds ?? Math.min(settings.idleDefaultSeconds, ttl);
     if (idle > settings.ttlMaxSeconds) throw policyDenied('idle_timeout_seconds', `idle_timeout_seconds exceeds the server's cap of ${settings.ttlMaxSeconds} seconds`);
-    if (settings.workspaceBytes > limits.memoryBytes) {
-      throw invalidInput('memory_limit', `memory_limit must be at least the workspace size (${Math.round(settings.workspaceBytes / MIB)}m), which it includes`);
-    }
     const workingDir = workspacePath(input.working_dir ?? '.', 'working_dir');
     const agentFiles = await this.agent.files();
     const now = new Date();
@@ -153,7 +150,8 @@ export class SandboxManager {
         limits,
         runtime: caller.policy.runtime,
         keepAlive: KEEP_ALIVE,
-        workspace: { dir: WORKSPACE, sizeBytes: settings.workspaceBytes },
+        // tmpfs pages count against the memory limit: at most half of it, so a full workspace leaves room to work.
+        workspace: { dir: WORKSPACE, sizeBytes: Math.min(settings.workspaceBytes, Math.floor(limits.memoryBytes / 2)) },
         agent: { dir: AGENT_DIR, files: agentFiles },
       });
       this.deps.store.markRunning(sandbox.id, containerId);
