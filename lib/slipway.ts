@@ -362,7 +362,7 @@ export class Slipway {
   }
 
   /** create_sandbox: from `image` or a language preset's image, hardened like a run, kept until deleted or expired. */
-  createSandbox(input: S.CreateSandboxInput, caller: Caller = this.openCaller): Promise<S.SandboxRecord> {
+  async createSandbox(input: S.CreateSandboxInput, caller: Caller = this.openCaller): Promise<S.SandboxRecord> {
     const preset = this.preset(input.language);
     const ref = input.image ?? preset?.image;
     if (!ref) throw invalidInput('language', 'either language or image is required');
@@ -372,19 +372,19 @@ export class Slipway {
   }
 
   /** sandbox_exec: a run of kind `exec` in the caller's sandbox. */
-  sandboxExec(input: S.SandboxExecInput, options: RunCallOptions = {}): Promise<RunResult> {
+  async sandboxExec(input: S.SandboxExecInput, options: RunCallOptions = {}): Promise<RunResult> {
     return this.start(this.sandboxes.execPlan(input, options.caller ?? this.openCaller), input, options);
   }
 
-  writeSandboxFiles(input: S.WriteFilesInput, caller: Caller = this.openCaller): Promise<S.WriteFilesResult> {
+  async writeSandboxFiles(input: S.WriteFilesInput, caller: Caller = this.openCaller): Promise<S.WriteFilesResult> {
     return this.sandboxes.files.write(this.sandboxes.filesTarget(input.sandbox_id, caller), input.files);
   }
 
-  readSandboxFile(input: S.ReadFileInput, caller: Caller = this.openCaller): Promise<S.ReadFileResult> {
+  async readSandboxFile(input: S.ReadFileInput, caller: Caller = this.openCaller): Promise<S.ReadFileResult> {
     return this.sandboxes.files.read(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path);
   }
 
-  listSandboxFiles(input: S.ListFilesInput, caller: Caller = this.openCaller): Promise<S.ListFilesResult> {
+  async listSandboxFiles(input: S.ListFilesInput, caller: Caller = this.openCaller): Promise<S.ListFilesResult> {
     return this.sandboxes.files.list(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path);
   }
 
