@@ -3,6 +3,7 @@
 // nothing left behind after delete.
 import t from 'tap';
 import { startGateway } from '../fixtures/gateway.js';
+import { connectClient } from '../fixtures/mcp.js';
 import { BUSYBOX_IMAGE, PYTHON_IMAGE } from '../fixtures/images.js';
 import { readSse } from '../fixtures/sse.js';
 import { inspectContainer, removeSandboxesOf, sandboxObjects } from '../fixtures/sandboxes.js';
@@ -164,4 +165,24 @@ t.test('an idle sandbox and one past its TTL are removed by the sweep', async (t
     await waitFor(async () => (await sandboxObjects(s.sandbox_id)).containers.length === 0, { what: 'the container to go' });
     t.same(await sandboxObjects(s.sandbox_id), { containers: [], volumes: [] });
   }
+});
+
+t.test('the MCP door works a sandbox the same way: create, write, exec, read, list, delete', async (t) => {
+  const mcp = await connectClient(gw.url, { requestInit: { headers: alice } });
+  t.teardown(() => mcp.close());
+  const call = async (name: string, args: Record<string, unknown>) => (await mcp.client.callTool({ name, arguments: args })) as any;
+  const created = await call('create_sandbox', { image: BUSYBOX_IMAGE, memory_limit: '64m' });
+  const id = created.structuredContent.sandbox_id;
+  t.match(created.structuredContent, { state: 'running', owner: 'alice' });
+  t.match((await call('sandbox_write_files', { sandbox_id: id, files: [{ path: 'in.txt', content: 'abc' }] })).structuredContent, { written: [{ bytes: 3 }] });
+  const ran = await call('sandbox_exec', { sandbox_id: id, command: ['sh', '-c', 'rev in.txt > out.txt && cat out.txt'] });
+  t.match(ran.structuredContent, { status: 'succeeded', stdout: 'cba' });
+  t.match((await call('sandbox_read_file', { sandbox_id: id, path: 'out.txt' })).structuredContent, { content: 'cba' });
+  t.match((await call('sandbox_list_files', { sandbox_id: id })).structuredContent.entries.map((e: any) => e.name).sort(), ['in.txt', 'out.txt']);
+  t.match((await call('list_sandboxes', {})).structuredContent.sandboxes, [{ sandbox_id: id }]);
+  t.match((await call('extend_sandbox_ttl', { sandbox_id: id, ttl_seconds: 600 })).structuredContent, { sandbox_id: id });
+  const missing = await call('get_sandbox', { sandbox_id: '00000000-0000-4000-8000-000000000000' });
+  t.equal(missing.isError, true);
+  t.match((await call('delete_sandbox', { sandbox_id: id })).structuredContent, { deleted: true });
+  t.same(await sandboxObjects(id), { containers: [], volumes: [] });
 });

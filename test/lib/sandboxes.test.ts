@@ -106,3 +106,12 @@ t.test('a timed-out exec is followed by the agent killing its processes, and end
   t.match(seen[1]!.join(' '), /busybox sh -c[\s\S]*kill -9[\s\S]*slipway-agent .*/, 'the agent\'s kill script');
   t.equal(seen[1]!.at(-1), result.run_id, 'aimed at the processes marked with this run\'s id');
 });
+
+t.test('without the agent binary a sandbox create fails naming the setting, and creates nothing', async (t) => {
+  const runtime = new FakeRuntime();
+  runtime.images.set(IMAGE, { id: 'sha256:busybox', digest: null, labels: {} });
+  const { slipway } = fakeSlipway(t, { runtime, env: { SLIPWAY_SANDBOX_AGENT_BINARY: '/nonexistent/busybox' } });
+  await t.rejects(slipway.createSandbox({ image: IMAGE }), { code: 'SLIPWAY_ERR_UNSUPPORTED', message: /SLIPWAY_SANDBOX_AGENT_BINARY.*busybox-static/ });
+  t.same(slipway.sandboxes.list(slipway.openCaller), []);
+  t.same(sandboxContainers(runtime), []);
+});
