@@ -78,6 +78,11 @@ t.test('a sandbox keeps /workspace between execs, takes files in and gives them 
   const failing = await exec(id, { command: ['sh', '-c', 'exit 3'] });
   t.match(failing.body, { status: 'failed', exit_code: 3, success: false });
 
+  const keyed = { command: ['sh', '-c', 'echo once >> once.txt; wc -l < once.txt'], idempotency_key: 'append-1' };
+  const first = await exec(id, keyed);
+  const retry = await exec(id, keyed);
+  t.equal(retry.body.run_id, first.body.run_id, 'a retry with the same idempotency key is the same run');
+  t.equal((await exec(id, { command: 'wc -l once.txt' })).body.stdout.trim().split(/\s+/)[0], '1', 'and ran once');
   const record = await gw.request('GET', `/v1/runs/${seen.body.run_id}`, undefined, alice);
   t.match(record.body, { kind: 'exec', status: 'succeeded' }, 'an exec is a run of kind exec');
 
