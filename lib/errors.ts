@@ -28,6 +28,8 @@ export const ERROR_CATALOGUE = {
   SLIPWAY_ERR_PULL_FAILED: { status: 502, title: 'Image pull failed' },
   /** The engine accepted a container but dropped limits it was asked for (rootless Podman on cgroup v1). */
   SLIPWAY_ERR_ENGINE_LIMITS: { status: 502, title: 'Engine did not apply the limits' },
+  SLIPWAY_ERR_SANDBOX_NOT_FOUND: { status: 404, title: 'Sandbox not found' },
+  SLIPWAY_ERR_FILE_NOT_FOUND: { status: 404, title: 'File not found' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

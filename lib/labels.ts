@@ -10,7 +10,18 @@ export const LABEL_KIND = 'io.slipway.kind';
 /** The token name that started the run, where tokens are in use. */
 export const LABEL_OWNER = 'io.slipway.owner';
 
-export type RunKind = 'image' | 'payload' | 'repo';
+export type RunKind = 'image' | 'payload' | 'repo' | 'exec';
+
+/** On a sandbox's container and agent volume. */
+export const LABEL_SANDBOX_ID = 'io.slipway.sandbox-id';
+
+/**
+ * The labels of one sandbox's container and volume: kind `sandbox`, its id as both the
+ * sandbox id and the run id (so run reconciliation and storage pruning can be told to keep it).
+ */
+export function sandboxLabels(instance: string, sandboxId: string, owner: string | null): Record<string, string> {
+  return { ...runLabels(instance, sandboxId, 'exec', owner), [LABEL_KIND]: 'sandbox', [LABEL_SANDBOX_ID]: sandboxId };
+}
 
 /** The labels of one run's container and volume. */
 export function runLabels(instance: string, runId: string, kind: RunKind, owner: string | null = null): Record<string, string> {

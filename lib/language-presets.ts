@@ -14,6 +14,7 @@
  * preset, or add a language by giving image, file and command (tests point presets at
  * local images this way).
  */
+import { invalidInput } from './errors.js';
 import { IMAGE_REFERENCE_PATTERN } from '../schemas/common.js';
 
 export interface LanguagePreset {
@@ -87,4 +88,12 @@ function checkOverride(where: string, value: unknown): asserts value is Partial<
   if (env !== undefined && (typeof env !== 'object' || env === null || !Object.values(env).every((v) => typeof v === 'string'))) {
     throw new Error(`${where}.env must be an object of string values, got ${JSON.stringify(env)}`);
   }
+}
+
+/** The preset `language` names; an unknown language is refused naming the ones offered. */
+export function presetOf(presets: Record<string, LanguagePreset>, language: string | undefined): LanguagePreset | undefined {
+  if (language === undefined) return undefined;
+  // hasOwn: `constructor` or `__proto__` is not a language.
+  if (!Object.hasOwn(presets, language)) throw invalidInput('language', `language must be one of ${Object.keys(presets).join(', ')} (got ${JSON.stringify(language)})`);
+  return presets[language];
 }

@@ -29,6 +29,11 @@ export interface MaintenanceDeps {
   log: Logger;
   /** The clock, in epoch milliseconds (tests move it). */
   now?: () => number;
+  /**
+   * Reconciles sandboxes first and answers the ids of the live ones, whose containers
+   * run reconciliation must keep (lib/sandboxes/).
+   */
+  reconcileSandboxes?: () => Promise<ReadonlySet<string>>;
 }
 
 /** Seconds a clone directory may live beyond the clone and build time limits before a sweep removes it. */
@@ -62,7 +67,8 @@ export class Maintenance {
   async reconcile(): Promise<void> {
     const { runtime, store, logs, runs, activeRuns, instance, outputCapBytes, log } = this.deps;
     try {
-      await reconcile({ runtime, store, logs, runs, active: activeRuns, instance, outputCapBytes, log });
+      const keepSandboxes = await this.deps.reconcileSandboxes?.();
+      await reconcile({ runtime, store, logs, runs, active: activeRuns, instance, outputCapBytes, log, keepSandboxes });
       this.reconcilePending = false;
     } catch (err) {
       this.reconcilePending = true;

@@ -4,13 +4,13 @@
  * - a run whose container still exists is followed to its end (an exited one ends at
  *   once), with its exit code, output and final status recorded;
  * - a run whose container vanished ends `error`, saying so;
- * - a container or volume of this instance that no unfinished run owns is removed, and
+ * - a container or volume of this instance that no unfinished run or live sandbox owns is removed, and
  *   so is every build step container (a build interrupted by the restart cannot resume;
  *   the step images it committed are labelled cache, pruned by retention and budget).
  */
 import type { Logger } from 'pino';
 import type { ActiveRuns } from './active-runs.js';
-import { LABEL_BUILD, LABEL_RUN_ID, ownedLabels } from './labels.js';
+import { LABEL_BUILD, LABEL_RUN_ID, LABEL_SANDBOX_ID, ownedLabels } from './labels.js';
 import type { RunLogs } from './run-log.js';
 import type { RunManager } from './runs.js';
 import type { RunStore } from './run-store.js';
@@ -29,6 +29,8 @@ export interface ReconcileDeps {
   /** Per-stream output kept in a result: how much of the earlier process's output is its head. */
   outputCapBytes: number;
   log: Logger;
+  /** Live sandboxes (lib/sandboxes/sandbox-manager.ts): their containers and storage are kept. */
+  keepSandboxes?: ReadonlySet<string> | undefined;
 }
 
 export interface ReconcileReport {
@@ -40,6 +42,7 @@ export interface ReconcileReport {
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const { runtime, store, logs, runs, active, instance, outputCapBytes, log } = deps;
+  const keepSandboxes = deps.keepSandboxes ?? new Set<string>();
   const report: ReconcileReport = { followed: [], vanished: [], removedContainers: [], removedVolumes: [] };
   const containers = await runtime.list(ownedLabels(instance));
   // A build step's container is never followed: a build cannot resume, so it is removed below.
@@ -72,12 +75,12 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   }
 
   for (const container of containers) {
-    if (kept.has(container.id)) continue;
+    if (kept.has(container.id) || keepSandboxes.has(container.labels[LABEL_SANDBOX_ID] ?? '')) continue;
     report.removedContainers.push(container.id);
     // Best effort, as after any run: a failed removal is logged and does not stop the rest.
     await runtime.remove(container.id).catch((err) => log.warn({ container: container.id, err: String(err) }, 'container removal failed'));
   }
-  report.removedVolumes = await runtime.pruneRunStorage(ownedLabels(instance), new Set(unfinished.map((r) => r.run_id)));
+  report.removedVolumes = await runtime.pruneRunStorage(ownedLabels(instance), new Set([...unfinished.map((r) => r.run_id), ...keepSandboxes]));
   if (report.followed.length + report.vanished.length + report.removedContainers.length + report.removedVolumes.length > 0) {
     log.info(report, 'reconciled runs with the engine');
   }

@@ -9,11 +9,11 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ActiveRuns } from './active-runs.js';
-import { policyDenied } from './errors.js';
+import { invalidInput, policyDenied } from './errors.js';
 import { assertImageAllowed, ownerFilter, type Caller, type CallerPolicy } from './caller.js';
 import { listContainers, stopContainer } from './containers.js';
 import { Images } from './images.js';
-import { mergePresets, type LanguagePreset } from './language-presets.js';
+import { mergePresets, presetOf, type LanguagePreset } from './language-presets.js';
 import { Maintenance } from './maintenance.js';
 import type { RepoBuildSettings } from './repo-build.js';
 import { imageRunPlan } from './run-kinds/image-run.js';
@@ -27,6 +27,9 @@ import { RunQueue } from './run-queue.js';
 import { toPublicRecord } from './run-record.js';
 import { RunStore } from './run-store.js';
 import { RunManager, type RunPlan } from './runs.js';
+import { SandboxManager, type SandboxSettings } from './sandboxes/sandbox-manager.js';
+import { SandboxStore } from './sandboxes/sandbox-store.js';
+import type * as S from '../schemas/sandboxes.js';
 import type { ContainerRuntime, RegistryAuth, RunOptions } from './runtime/container-runtime.js';
 import type { ContainerRunInput } from '../schemas/container-run.js';
 import type { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../schemas/containers.js';
@@ -52,6 +55,9 @@ export interface SlipwaySettings {
   /** Registry hosts a pull may reach even at internal addresses (SLIPWAY_REGISTRY_ALLOWED_HOSTS). */
   registryAllowedHosts?: string[] | undefined;
   repoBuild: RepoBuildSettings;
+  sandboxes: SandboxSettings;
+  /** Output after which a sandbox exec is stopped (SLIPWAY_OUTPUT_LIMIT_BYTES); runs have it in their runtime. */
+  outputLimitBytes?: number | undefined;
   runs: {
     maxConcurrent: number;
     maxQueued: number;
@@ -83,6 +89,8 @@ export class Slipway {
   private readonly images: Images;
   private readonly kinds: RunKindContext;
   private readonly maintenance: Maintenance;
+  readonly sandboxes: SandboxManager;
+  private readonly sandboxStore: SandboxStore;
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -101,6 +109,11 @@ export class Slipway {
       maxRecordsPerCaller: settings.runs.recordsPerCaller,
     });
     this.openCaller = { name: null, seesAll: true, policy: settings.policy };
+    this.sandboxStore = new SandboxStore(settings.dataDir);
+    this.sandboxes = new SandboxManager({
+      runtime, store: this.sandboxStore, settings: settings.sandboxes, instance: settings.instance, user: settings.payloadUser,
+      outputLimitBytes: settings.outputLimitBytes ?? 64 * 1024 * 1024, log,
+    });
     this.kinds = {
       runtime,
       images: this.images,
@@ -123,6 +136,8 @@ export class Slipway {
       retentionSeconds: settings.runs.retentionSeconds,
       sweepIntervalSeconds: settings.runs.sweepIntervalSeconds,
       log,
+      // Sandboxes first: their live containers are what run reconciliation must keep.
+      reconcileSandboxes: () => this.sandboxes.reconcile(),
     });
   }
 
@@ -134,6 +149,7 @@ export class Slipway {
       (err) => this.log.warn({ err: String(err) }, 'backend readiness check failed'),
     );
     await this.maintenance.start();
+    this.sandboxes.startSweep();
   }
 
   /** Deletes runs past retention (answers how many), old build images and stale clones. */
@@ -227,9 +243,37 @@ export class Slipway {
     return { success: true, ...result };
   }
 
-  /** The gateway is closing: runs under way are stopped and their containers removed. */
+  /** create_sandbox: from `image` or a language preset's image, hardened like a run, kept until deleted or expired. */
+  async createSandbox(input: S.CreateSandboxInput, caller: Caller = this.openCaller): Promise<S.SandboxRecord> {
+    const preset = presetOf(this.kinds.presets, input.language);
+    const ref = input.image ?? preset?.image;
+    if (!ref) throw invalidInput('language', 'either language or image is required');
+    assertImageAllowed(ref, caller.policy, input.image ? 'image' : 'language');
+    const ensure = () => this.images.ensure(ref, input.pull_policy ?? 'missing').then(() => undefined);
+    return this.sandboxes.create(input, caller, { ref, env: preset?.env, ensure });
+  }
+
+  /** sandbox_exec: a run of kind `exec` in the caller's sandbox. */
+  async sandboxExec(input: S.SandboxExecInput, options: RunCallOptions = {}): Promise<RunResult> {
+    return this.start(this.sandboxes.execPlan(input, this.callerOf(options)), input, options);
+  }
+
+  async writeSandboxFiles(input: S.WriteFilesInput, caller: Caller = this.openCaller): Promise<S.WriteFilesResult> {
+    return this.sandboxes.files.write(this.sandboxes.filesTarget(input.sandbox_id, caller), input.files);
+  }
+
+  async readSandboxFile(input: S.ReadFileInput, caller: Caller = this.openCaller): Promise<S.ReadFileResult> {
+    return this.sandboxes.files.read(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path);
+  }
+
+  async listSandboxFiles(input: S.ListFilesInput, caller: Caller = this.openCaller): Promise<S.ListFilesResult> {
+    return this.sandboxes.files.list(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path);
+  }
+
+  /** The gateway is closing: runs under way are stopped and their containers removed; sandboxes stay. */
   async shutdown(): Promise<void> {
     this.maintenance.stop();
+    this.sandboxes.stop();
     // Every run, started here or followed after a restart, is the run manager's.
     await this.runs.shutdown();
   }
@@ -237,6 +281,7 @@ export class Slipway {
   /** After the last request: the database is closed. */
   close(): void {
     this.store.close();
+    this.sandboxStore.close();
   }
 
   async ping(): Promise<void> {

@@ -14,6 +14,7 @@ import { listLanguages } from './language-operations.js';
 import { cancelRun, getRun, getRunLogs, listRuns } from './record-operations.js';
 import { runImage, runPayload, runRepo } from './run-operations.js';
 import { getServerInfo } from './server-operations.js';
+import { SANDBOX_OPERATIONS } from './sandbox-operations.js';
 
 export const OPERATIONS: readonly Operation[] = [
   runImage,
@@ -28,4 +29,5 @@ export const OPERATIONS: readonly Operation[] = [
   stopContainer,
   pullImage,
   getServerInfo,
+  ...SANDBOX_OPERATIONS,
 ];

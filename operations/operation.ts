@@ -25,6 +25,8 @@ export interface ServerFacts {
   languages: string[];
   /** `Defaults: 512m memory, 1 CPU, ...; caps: ...`: the limits a run gets and may ask for. */
   limits: string;
+  /** Sandbox lifetimes, workspace and per-caller bounds, in a sentence. */
+  sandboxes?: string | undefined;
 }
 
 const MIB = 1024 * 1024;
@@ -40,6 +42,10 @@ export function serverFacts(config: Config): ServerFacts {
     limits:
       `Defaults: ${Math.round(d.memoryBytes / MIB)}m memory, ${d.cpus} CPU, ${d.pidsLimit} processes, ${d.timeoutSeconds} s timeout; ` +
       `caps: ${Math.round(c.memoryBytes / MIB)}m, ${c.cpus} CPUs, ${c.pidsLimit} processes, ${c.timeoutSeconds} s (more is refused, not clamped).`,
+    sandboxes:
+      `TTL default ${config.sandboxes.ttlDefaultSeconds} s, cap ${config.sandboxes.ttlMaxSeconds} s; idle timeout default ${config.sandboxes.idleDefaultSeconds} s; ` +
+      `/workspace ${Math.round(config.sandboxes.workspaceBytes / MIB)}m (in the memory limit); at most ${config.sandboxes.maxPerCaller} sandboxes and ` +
+      `${Math.round(config.sandboxes.memoryPerCallerBytes / MIB)}m of sandbox memory per caller.`,
   };
 }
 
@@ -92,7 +98,7 @@ export interface Operation<I extends TObject = TObject, O extends TSchema = TSch
   tool: string;
   title: string;
   /** OpenAPI tag. */
-  tag: 'runs' | 'containers' | 'images' | 'server';
+  tag: 'runs' | 'containers' | 'images' | 'sandboxes' | 'server';
   /** For a model or a person choosing an operation: what it does, what it costs, how to read the answer. */
   description(facts: ServerFacts): string;
   scope: Scope;

@@ -4,7 +4,7 @@ import { Nullable, StringEnum } from './compact.js';
 import { RepoBuildResult } from './repo-run.js';
 import { RUN_STATUSES, RunResult, RunStatus } from './run-result.js';
 
-export const RunKind = StringEnum(['image', 'payload', 'repo']);
+export const RunKind = StringEnum(['image', 'payload', 'repo', 'exec']);
 
 /** A run as recorded: a run result plus what kind of run it is and when it was asked for. */
 export const RunRecord = Type.Composite(
@@ -47,7 +47,7 @@ const IsoTime = (description: string) => Type.String({ format: 'date-time', maxL
 export const ListRunsInput = Type.Object(
   {
     status: Type.Optional(StringEnum(RUN_STATUSES, { description: 'Only runs with this status.' })),
-    kind: Type.Optional(StringEnum(['image', 'payload', 'repo'], { description: 'Only runs of this kind: `image`, `payload` or `repo`.' })),
+    kind: Type.Optional(StringEnum(['image', 'payload', 'repo', 'exec'], { description: 'Only runs of this kind: `image`, `payload`, `repo` or `exec` (a command in a sandbox).' })),
     owner: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only runs of this token name (another than the caller\'s: admin only).' })),
     since: Type.Optional(IsoTime('Only runs created at or after this ISO 8601 time.')),
     until: Type.Optional(IsoTime('Only runs created before this ISO 8601 time.')),

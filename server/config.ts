@@ -16,6 +16,7 @@ import { loadTokens, type TokenEntry } from './tokens.js';
 import type { RepoBuildSettings } from '../lib/repo-build.js';
 import { BACKEND_NAMES } from '../lib/runtime/create-runtime.js';
 import { MIN_CPUS } from '../schemas/common.js';
+import type { SandboxSettings } from '../lib/sandboxes/sandbox-manager.js';
 
 export interface Config {
   host: string;
@@ -51,6 +52,8 @@ export interface Config {
   /** Cloning and building repositories (lib/repo-build.ts; the Docker recipe is lib/docker/repo-image.ts). */
   repoBuild: RepoBuildSettings;
   runs: RunsConfig;
+  /** Long-lived sandboxes (lib/sandboxes/). */
+  sandboxes: SandboxSettings;
   auth: AuthConfig;
   /** Image patterns callers may run or pull (`python:*`, `registry.example.com/team/*`); empty allows any. */
   imageAllow: string[];
@@ -290,6 +293,7 @@ export function loadConfig(env: Source = process.env): Config {
       conformanceTools: bool(src, 'SLIPWAY_MCP_CONFORMANCE_TOOLS', false),
     },
     repoBuild: repoBuildConfig(src),
+    sandboxes: sandboxConfig(src, memoryCap),
   };
   if (src.SLIPWAY_RUNTIME) config.runtime = src.SLIPWAY_RUNTIME;
   if (!BACKEND_NAMES.includes(config.backend)) throw new Error(`SLIPWAY_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got "${config.backend}"`);
@@ -309,6 +313,22 @@ export function loadConfig(env: Source = process.env): Config {
     );
   }
   return Object.freeze(config);
+}
+
+function sandboxConfig(src: Source, memoryCap: number): SandboxSettings {
+  const ttlMax = int(src, 'SLIPWAY_SANDBOX_TTL_MAX_SECONDS', 24 * 3600, 1);
+  return {
+    agentBinary: src.SLIPWAY_SANDBOX_AGENT_BINARY || '/bin/busybox',
+    ttlMaxSeconds: ttlMax,
+    ttlDefaultSeconds: Math.min(int(src, 'SLIPWAY_SANDBOX_TTL_DEFAULT_SECONDS', 3600, 1), ttlMax),
+    idleDefaultSeconds: Math.min(int(src, 'SLIPWAY_SANDBOX_IDLE_DEFAULT_SECONDS', 900, 1), ttlMax),
+    workspaceBytes: int(src, 'SLIPWAY_SANDBOX_WORKSPACE_BYTES', 256 * MIB, MIB),
+    maxPerCaller: int(src, 'SLIPWAY_SANDBOX_MAX_PER_CALLER', 4, 1),
+    memoryPerCallerBytes: int(src, 'SLIPWAY_SANDBOX_MEMORY_PER_CALLER_BYTES', Math.max(2048 * MIB, memoryCap), 6 * MIB),
+    readMaxBytes: int(src, 'SLIPWAY_SANDBOX_READ_MAX_BYTES', MIB, 1),
+    listMaxEntries: int(src, 'SLIPWAY_SANDBOX_LIST_MAX_ENTRIES', 1000, 1),
+    sweepIntervalSeconds: int(src, 'SLIPWAY_SANDBOX_SWEEP_INTERVAL_SECONDS', 30, 1),
+  };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -10,6 +10,8 @@ export function slipwaySettings(config: Config): SlipwaySettings {
     dataDir: config.dataDir,
     outputCapBytes: config.outputCapBytes,
     runs: config.runs,
+    sandboxes: config.sandboxes,
+    outputLimitBytes: config.outputLimitBytes,
     repoBuild: config.repoBuild,
     policy: serverPolicy(config),
     payloadUser: config.payloadUser,

@@ -22,8 +22,10 @@ export interface ContainerSpecInput {
   openStdin: boolean;
   stopGraceSeconds: number;
   runtime?: string | undefined;
-  /** A Slipway-created, labelled volume mounted at `target` (payload files go in here). */
-  volume?: { name: string; target: string } | undefined;
+  /** A Slipway-created, labelled volume mounted at `target` (payload files go in here); `readOnly` for a sandbox's agent. */
+  volume?: { name: string; target: string; readOnly?: boolean | undefined } | undefined;
+  /** More tmpfs mounts beside /tmp (a sandbox's workspace), destination to options. */
+  extraTmpfs?: Record<string, string> | undefined;
   /**
    * The paths the image declares as `VOLUME`. Each gets a tmpfs bounded like /tmp: left
    * alone, the engine would create an anonymous volume there, a writable directory on
@@ -77,7 +79,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerCreateOp
       MemorySwap: limits.memoryBytes,
       NanoCpus: limits.nanoCpus,
       ReadonlyRootfs: limits.readOnlyRootfs,
-      Tmpfs: tmpfsMounts(input.imageVolumes, input.volume?.target),
+      Tmpfs: { ...tmpfsMounts(input.imageVolumes, input.volume?.target), ...input.extraTmpfs },
       Ulimits: [
         { Name: 'nofile', Soft: 4096, Hard: 4096 },
         // nproc counts per user across the host; PidsLimit is the per-container bound.
@@ -102,7 +104,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerCreateOp
   if (input.volume) {
     spec.HostConfig!.Mounts = [
       // NoCopy: the volume starts empty rather than seeded from the image's directory.
-      { Type: 'volume', Source: input.volume.name, Target: input.volume.target, VolumeOptions: { NoCopy: true, Labels: input.labels, DriverConfig: { Name: 'local', Options: {} } } },
+      { Type: 'volume', Source: input.volume.name, Target: input.volume.target, ReadOnly: input.volume.readOnly ?? false, VolumeOptions: { NoCopy: true, Labels: input.labels, DriverConfig: { Name: 'local', Options: {} } } },
     ];
   }
   return spec;

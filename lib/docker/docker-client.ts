@@ -263,6 +263,24 @@ export class DockerClient {
     });
   }
 
+  /** `POST /containers/{id}/exec`: an exec instance, not yet started. */
+  execCreate(container: EngineContainer, options: Docker.ExecCreateOptions): Promise<Docker.Exec> {
+    return this.call('exec create', { container: container.id }, () => container.exec(options), 'SLIPWAY_ERR_CONTAINER_NOT_FOUND');
+  }
+
+  /** Starts an exec: the multiplexed output stream, a hijacked duplex when `stdin` is to be written. */
+  async execStart(exec: Docker.Exec, stdin: boolean): Promise<NodeJS.ReadWriteStream> {
+    return this.call('exec start', { exec: exec.id }, async () => {
+      const stream = await exec.start({ hijack: stdin, stdin, Detach: false, Tty: false });
+      return stream as unknown as NodeJS.ReadWriteStream;
+    });
+  }
+
+  /** The exec's state: its exit code once it ended (`Running` false). */
+  execInspect(exec: Docker.Exec): Promise<Docker.ExecInspectInfo> {
+    return this.call('exec inspect', { exec: exec.id }, () => exec.inspect());
+  }
+
   container(id: string): EngineContainer {
     return this.engine.getContainer(id);
   }

@@ -10,12 +10,13 @@ import type { Logger } from 'pino';
 import { LABEL_RUN_ID } from '../labels.js';
 import { packFiles } from '../payload-files.js';
 import type { PullProgress } from '../run-events.js';
-import { unsupported } from '../runtime/capabilities.js';
 import type {
   ContainerDetails,
   ContainerRuntime,
   ContainerSummary,
+  ExecOptions,
   ExecOutcome,
+  ExecSpec,
   FileEntry,
   FollowTarget,
   ImageInfo,
@@ -23,6 +24,7 @@ import type {
   PullOptions,
   RunOptions,
   RunSpec,
+  SandboxSpec,
   RuntimeCapabilities,
   RuntimeVersion,
 } from '../runtime/container-runtime.js';
@@ -30,7 +32,9 @@ import type { RunResult } from '../../schemas/run-result.js';
 import { DockerBuilder } from './docker-builder.js';
 import { DockerClient } from './docker-client.js';
 import { EngineIdentity, FLAVOUR_FACTS } from './engine-flavour.js';
+import { runExec } from './docker-exec.js';
 import { Executor, type ExecutorSettings } from './executor.js';
+import { removeSandboxObjects, startSandboxContainer } from './sandbox-container.js';
 
 /** How to reach the engine: a unix socket, or a tcp host and port (server/config.ts `docker`). */
 export interface DockerConnection {
@@ -42,7 +46,7 @@ export interface DockerConnection {
 
 export class DockerRuntime implements ContainerRuntime {
   readonly backend = 'docker';
-  private readonly baseCapabilities: RuntimeCapabilities = { stdin: true, exec: false, files: true, build: true, oomDetection: true, watchRemoval: true, placement: false };
+  private readonly baseCapabilities: RuntimeCapabilities = { stdin: true, exec: true, files: true, build: true, oomDetection: true, watchRemoval: true, placement: false };
   readonly builder: DockerBuilder;
   private readonly client: DockerClient;
   private readonly engine: EngineIdentity;
@@ -56,7 +60,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(
     connection: DockerConnection,
-    settings: ExecutorSettings,
+    private readonly settings: ExecutorSettings,
     private readonly log: Logger,
   ) {
     const engine = new Docker(connection as Docker.DockerOptions);
@@ -96,8 +100,16 @@ export class DockerRuntime implements ContainerRuntime {
     return this.executor.follow(target, options);
   }
 
-  exec(): Promise<ExecOutcome> {
-    return Promise.reject(unsupported(this.backend, 'exec'));
+  exec(containerId: string, spec: ExecSpec, options: ExecOptions = {}): Promise<ExecOutcome> {
+    return runExec(this.client, containerId, spec, options, this.settings.outputCapBytes);
+  }
+
+  startSandbox(spec: SandboxSpec): Promise<string> {
+    return startSandboxContainer(this.client, spec, this.settings, this.log);
+  }
+
+  removeSandbox(labels: LabelSelector): Promise<void> {
+    return removeSandboxObjects(this.client, labels);
   }
 
   async putFiles(containerId: string, dir: string, files: FileEntry[]): Promise<void> {

@@ -5,7 +5,7 @@
 import { assertImageAllowed, type Caller } from '../caller.js';
 import { toArgv } from '../command-line.js';
 import { invalidInput } from '../errors.js';
-import type { LanguagePreset } from '../language-presets.js';
+import { presetOf } from '../language-presets.js';
 import { payloadFiles, prepareFiles } from '../payload-files.js';
 import { resolveLimits } from '../policy.js';
 import type { RunPlan } from '../runs.js';
@@ -14,14 +14,6 @@ import { ensureImage, labelsOf, requireBackendSupport, withoutRunControl, type R
 
 /** Where payload files are placed inside the container. */
 export const PAYLOAD_DIR = '/workspace';
-
-/** The preset `language` names; an unknown language is refused naming the ones offered. */
-function presetOf(presets: Record<string, LanguagePreset>, language: string | undefined): LanguagePreset | undefined {
-  if (language === undefined) return undefined;
-  // hasOwn: `constructor` or `__proto__` is not a language.
-  if (!Object.hasOwn(presets, language)) throw invalidInput('language', `language must be one of ${Object.keys(presets).join(', ')} (got ${JSON.stringify(language)})`);
-  return presets[language];
-}
 
 /** Checks the request (language or image, policy, stdin, files) and answers its plan; nothing is queued yet. */
 export function payloadRunPlan(ctx: RunKindContext, input: PayloadRunInput & RunControlInput, caller: Caller): RunPlan {

@@ -127,15 +127,54 @@ export interface ExecSpec {
   env?: Record<string, string> | undefined;
   user?: string | undefined;
   workingDir?: string | undefined;
-  stdin?: string | undefined;
+  /** Written to the process's stdin, which is then closed (text, or bytes such as a tar). */
+  stdin?: string | Buffer | undefined;
   timeoutMs: number;
+  /** Output kept per stream in the outcome (the rest is counted, and still reaches `onOutput`); the backend's cap when absent. */
+  maxOutputBytes?: number | undefined;
 }
 
+export interface ExecOptions {
+  signal?: AbortSignal | undefined;
+  /** Each chunk of output as it arrives. */
+  onOutput?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
+}
+
+/**
+ * How an exec ended. A timed-out or aborted exec stops being waited for; its processes
+ * may still run in the container: killing them is the caller's (lib/sandboxes/ does it
+ * through the agent in the sandbox), the backend only reports.
+ */
 export interface ExecOutcome {
   exitCode: number | null;
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  aborted?: boolean | undefined;
+  stdoutTruncated?: boolean | undefined;
+  stderrTruncated?: boolean | undefined;
+}
+
+/**
+ * A long-lived container (a sandbox): hardened like a run, kept alive by `keepAlive`,
+ * with a bounded writable workspace and read-only agent files placed before it starts.
+ */
+export interface SandboxSpec {
+  sandboxId: string;
+  image: string;
+  env?: Record<string, string> | undefined;
+  workingDir: string;
+  /** `uid:gid`, numeric: the workspace is owned by it. */
+  user: string;
+  labels: Record<string, string>;
+  limits: ResolvedLimits;
+  runtime?: string | undefined;
+  /** The process that keeps the container up (it must never exit on its own). */
+  keepAlive: string[];
+  /** A writable, size-bounded directory owned by `user` (counted against memory where the backend uses tmpfs). */
+  workspace: { dir: string; sizeBytes: number };
+  /** Files (the agent) readable and executable by the sandbox, never writable by it, under `dir`. */
+  agent: { dir: string; files: FileEntry[] };
 }
 
 export interface RuntimeVersion {
@@ -190,7 +229,14 @@ export interface ContainerRuntime {
   follow(target: FollowTarget, options?: RunOptions): Promise<RunResult>;
 
   /** Runs a command in a live container (`capabilities.exec`). */
-  exec(containerId: string, spec: ExecSpec, options?: { signal?: AbortSignal | undefined }): Promise<ExecOutcome>;
+  exec(containerId: string, spec: ExecSpec, options?: ExecOptions): Promise<ExecOutcome>;
+  /**
+   * Creates and starts a sandbox container (`capabilities.exec`); answers its id. A
+   * failure leaves nothing behind.
+   */
+  startSandbox(spec: SandboxSpec): Promise<string>;
+  /** Removes every container and storage carrying `labels` (one sandbox's); missing ones are not an error. */
+  removeSandbox(labels: LabelSelector): Promise<void>;
   /** Places files under `dir` in a live container (`capabilities.files`). */
   putFiles(containerId: string, dir: string, files: FileEntry[]): Promise<void>;
   /** A tar of `path` in a live container (`capabilities.files`). */

@@ -155,6 +155,15 @@ export class SwarmRuntime implements ContainerRuntime {
     return Promise.reject(unsupported(this.backend, 'exec'));
   }
 
+  /** Sandboxes live by exec: a Swarm task has none (`capabilities.exec` is false). */
+  startSandbox(): Promise<string> {
+    return Promise.reject(unsupported(this.backend, 'exec'));
+  }
+
+  removeSandbox(): Promise<void> {
+    return Promise.reject(unsupported(this.backend, 'exec'));
+  }
+
   putFiles(): Promise<void> {
     return Promise.reject(unsupported(this.backend, 'files'));
   }

@@ -23,6 +23,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
         { name: 'runs', description: 'Run an image or a code payload' },
         { name: 'containers', description: 'Slipway\'s containers' },
         { name: 'images', description: 'Images' },
+        { name: 'sandboxes', description: 'Long-lived containers to exec in and keep files in' },
         { name: 'server', description: 'What the server allows the caller' },
         { name: 'health', description: 'Liveness and readiness' },
       ],

@@ -1,5 +1,6 @@
 // Every MCP tool through the SDK's own client, against the real gateway and engine.
 import t from 'tap';
+import { SANDBOX_OPERATIONS } from '../../operations/sandbox-operations.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { ContainerRunInput } from '../../schemas/container-run.js';
 import { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../../schemas/containers.js';
@@ -43,7 +44,8 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     'list_runs',
     'pull_docker_image',
     'stop_container',
-  ]);
+    ...SANDBOX_OPERATIONS.map((op) => op.tool),
+  ].sort());
   const expected: Record<string, [unknown, unknown]> = {
     execute_docker_container: [ContainerRunInput, RunResult],
     execute_with_payload: [PayloadRunInput, RunResult],
@@ -57,6 +59,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     build_and_execute_github_repo: [RepoRunInput, RepoRunResult],
     list_languages: [ListLanguagesInput, LanguageList],
     get_server_info: [ServerInfoInput, ServerInfo],
+    ...Object.fromEntries(SANDBOX_OPERATIONS.map((op) => [op.tool, [op.input, op.output]])),
   };
   for (const [name, [input, output]] of Object.entries(expected)) {
     t.same(byName[name]!.inputSchema, asJson(input), `${name} inputSchema`);

@@ -120,10 +120,10 @@ t.test('every input property is described in its own words, and each run operati
 // The issue measured 60.9 KB pretty-printed (34.6 KB on the wire) before the sandbox and
 // result paragraphs were said once, literal unions became enums and output schemas lost
 // their per-field prose. This bound keeps it from growing back. It was 30 000 with the
-// list at 29.9 KB; get_server_info (2.6 KB, most of it its output schema) raised it to
-// 33 000: the run tools' descriptions quote the server's limits, and only it tells a
-// caller the lower caps its own token may have.
-t.test('tools/list stays small: at most 33 000 bytes on the wire', async (t) => {
+// list at 29.9 KB; get_server_info (2.6 KB, most of it its output schema; only it tells
+// a caller the lower caps its own token may have) and the nine sandbox tools (issue 12,
+// about 18 KB) raised it to 53 000.
+t.test('tools/list stays small: at most 53 000 bytes on the wire', async (t) => {
   const bytes = Buffer.byteLength(JSON.stringify(await admin.client.listTools()));
-  t.ok(bytes <= 33_000, `tools/list is ${bytes} bytes`);
+  t.ok(bytes <= 53_000, `tools/list is ${bytes} bytes`);
 });

@@ -87,10 +87,19 @@ t.test('the payload volume is the only mount, empty and labelled', async (t) => 
       Type: 'volume',
       Source: 'slipway-run-1',
       Target: '/workspace',
+      ReadOnly: false,
       VolumeOptions: { NoCopy: true, Labels: labels, DriverConfig: { Name: 'local', Options: {} } },
     },
   ]);
   t.strictSame(host.Binds, [], 'still no binds');
+});
+
+t.test('a sandbox mounts its agent volume read-only and adds its workspace tmpfs beside /tmp', async (t) => {
+  const host = buildContainerSpec(
+    input({ volume: { name: 'slipway-sbx-1', target: '/.slipway', readOnly: true }, extraTmpfs: { '/workspace': 'rw,nosuid,nodev,size=1024,uid=65534,gid=65534,mode=0700' } }),
+  ).HostConfig!;
+  t.equal(host.Mounts?.[0]?.ReadOnly, true);
+  t.strictSame(host.Tmpfs, { '/tmp': 'rw,nosuid,nodev,size=64m', '/workspace': 'rw,nosuid,nodev,size=1024,uid=65534,gid=65534,mode=0700' });
 });
 
 t.test('stdin is attached, opened and closed after the caller\'s text only when asked', async (t) => {

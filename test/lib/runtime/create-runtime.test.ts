@@ -8,14 +8,19 @@ import { BACKEND_NAMES, createRuntime } from '../../../lib/runtime/create-runtim
 const settings = { backend: 'docker', docker: { socketPath: '/nonexistent.sock' }, outputCapBytes: 1024, outputLimitBytes: 4096, stopGraceSeconds: 1 };
 const log = pino({ level: 'silent' });
 
-t.test('the docker backend declares what it can do, and refuses exec clearly rather than half doing it', async (t) => {
+t.test('the docker backend declares what it can do, and a backend without a capability is refused clearly rather than half doing it', async (t) => {
   const runtime = createRuntime(settings, log);
   t.equal(runtime.backend, 'docker');
-  t.match(runtime.capabilities, { stdin: true, files: true, build: true, oomDetection: true });
+  t.match(runtime.capabilities, { stdin: true, exec: true, files: true, build: true, oomDetection: true });
   t.ok(runtime.builder, 'a backend that builds has a builder');
   t.strictSame(BACKEND_NAMES, ['docker', 'swarm']);
-  await t.rejects(runtime.exec('c1', { cmd: ['true'], timeoutMs: 1000 }), { code: 'SLIPWAY_ERR_UNSUPPORTED', statusCode: 400, message: 'the docker backend does not support running a command in a live container' });
-  t.throws(() => requireCapability(runtime, 'exec', 'command'), { code: 'SLIPWAY_ERR_UNSUPPORTED', field: 'command' });
+  await t.rejects(runtime.exec('c1', { cmd: ['true'], timeoutMs: 1000 }), { code: 'SLIPWAY_ERR_ENGINE_UNAVAILABLE' }, 'exec is attempted (and meets the absent engine)');
+  const withoutExec = { backend: 'docker', capabilities: { ...runtime.capabilities, exec: false } };
+  t.throws(() => requireCapability(withoutExec, 'exec', 'command'), {
+    code: 'SLIPWAY_ERR_UNSUPPORTED',
+    field: 'command',
+    message: 'the docker backend does not support running a command in a live container',
+  });
   t.doesNotThrow(() => requireCapability(runtime, 'stdin', 'stdin'));
 });
 

@@ -1,0 +1,77 @@
+/**
+ * A command in a live container through the Engine API: exec create, exec start (the
+ * multiplexed stream, demultiplexed with backpressure), stdin written and half-closed,
+ * then exec inspect for the exit code. A timeout or an abort stops the waiting and
+ * closes the stream; the engine has no "kill this exec", so ending the processes is the
+ * caller's job (lib/sandboxes/sandbox-exec.ts kills the exec's process group through
+ * the agent in the sandbox).
+ */
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { OutputCollector } from '../output-collector.js';
+import type { ExecOptions, ExecOutcome, ExecSpec } from '../runtime/container-runtime.js';
+import type { DockerClient } from './docker-client.js';
+import { LogDemuxer } from './log-demux.js';
+
+/** The engine marks an exec ended a moment after its stream closes: how often, and how many times, to look. */
+const INSPECT_POLL_MS = 20;
+const INSPECT_TRIES = 100;
+
+export async function runExec(docker: DockerClient, containerId: string, spec: ExecSpec, options: ExecOptions, defaultCapBytes: number): Promise<ExecOutcome> {
+  options.signal?.throwIfAborted();
+  const hasStdin = spec.stdin !== undefined;
+  const exec = await docker.execCreate(docker.container(containerId), {
+    Cmd: spec.cmd,
+    Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    ...(spec.user ? { User: spec.user } : {}),
+    ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+    AttachStdout: true,
+    AttachStderr: true,
+    AttachStdin: hasStdin,
+    Tty: false,
+  });
+  const stream = await docker.execStart(exec, hasStdin);
+  const cap = spec.maxOutputBytes ?? defaultCapBytes;
+  const out = { stdout: new OutputCollector(cap), stderr: new OutputCollector(cap) };
+  const demuxer = new LogDemuxer((which, payload) => {
+    out[which].add(payload);
+    options.onOutput?.(which, payload);
+  });
+  if (spec.stdin !== undefined) stream.end(spec.stdin);
+
+  let stopped: 'timeout' | 'abort' | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const stop = (why: 'timeout' | 'abort') => {
+    stopped ??= why;
+    (stream as unknown as Readable).destroy();
+  };
+  const onAbort = () => stop('abort');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  timer = setTimeout(() => stop('timeout'), spec.timeoutMs);
+  try {
+    await pipeline(stream as unknown as Readable, demuxer).catch((err) => {
+      if (!stopped) throw err;
+    });
+  } finally {
+    clearTimeout(timer);
+    timer = undefined;
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  const outcome = {
+    stdout: out.stdout.text(),
+    stderr: out.stderr.text(),
+    stdoutTruncated: out.stdout.truncated,
+    stderrTruncated: out.stderr.truncated,
+  };
+  if (stopped) return { ...outcome, exitCode: null, timedOut: stopped === 'timeout', aborted: stopped === 'abort' };
+  return { ...outcome, exitCode: await exitCodeOf(docker, exec), timedOut: false };
+}
+
+async function exitCodeOf(docker: DockerClient, exec: Parameters<DockerClient['execInspect']>[0]): Promise<number | null> {
+  for (let i = 0; i < INSPECT_TRIES; i++) {
+    const info = await docker.execInspect(exec);
+    if (!info.Running) return info.ExitCode ?? null;
+    await new Promise((resolve) => setTimeout(resolve, INSPECT_POLL_MS));
+  }
+  return null;
+}

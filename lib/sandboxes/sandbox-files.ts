@@ -1,0 +1,112 @@
+/**
+ * Files in a sandbox's workspace, through the agent inside it (lib/sandboxes/agent.ts):
+ * write (a tar of the payload-shaped files, extracted by `tar -x`), read (bounded, base64
+ * when not UTF-8) and list. Paths follow the payload rules (lib/payload-files.ts) and
+ * stay in /workspace: `..` and absolute paths elsewhere are refused here, and links are
+ * resolved inside the sandbox (`realpath`) and refused when they lead out, or, for
+ * writes, refused when any component already is a link.
+ */
+import { posix } from 'node:path';
+import { invalidInput, SlipwayError } from '../errors.js';
+import { packFiles, prepareFiles } from '../payload-files.js';
+import type { ContainerRuntime, ExecOutcome } from '../runtime/container-runtime.js';
+import type { PayloadFile } from '../../schemas/payload-run.js';
+import type { FileEntryInfo, ListFilesResult, ReadFileResult, WriteFilesResult } from '../../schemas/sandboxes.js';
+import { AGENT_EXIT, agentScript, LIST_SCRIPT, READ_SCRIPT, WORKSPACE, WRITE_SCRIPT } from './agent.js';
+
+export interface FilesTarget {
+  sandboxId: string;
+  containerId: string;
+  user: string;
+}
+
+/** File operations are quick; a stuck one must not hold a request for long. */
+const FILE_OP_TIMEOUT_MS = 60_000;
+
+/**
+ * `path` (relative to /workspace, or absolute under it) as an absolute, normalised path
+ * in the workspace; `..`, NUL bytes and absolute paths elsewhere are refused, naming `field`.
+ */
+export function workspacePath(path: string, field: string): string {
+  if (path.includes('\0')) throw invalidInput(field, `${field} contains a NUL byte`);
+  if (path.split('/').includes('..')) throw invalidInput(field, `${field} must not contain ..`);
+  const absolute = posix.normalize(path.startsWith('/') ? path : `${WORKSPACE}/${path}`).replace(/(.)\/+$/, '$1');
+  if (absolute !== WORKSPACE && !absolute.startsWith(`${WORKSPACE}/`)) throw invalidInput(field, `${field} must be inside ${WORKSPACE}`);
+  return absolute;
+}
+
+export class SandboxFiles {
+  constructor(
+    private readonly runtime: ContainerRuntime,
+    private readonly bounds: { readMaxBytes: number; listMaxEntries: number },
+  ) {}
+
+  async write(target: FilesTarget, files: PayloadFile[]): Promise<WriteFilesResult> {
+    const entries = prepareFiles(files);
+    const out = await this.agent(target, agentScript(WRITE_SCRIPT, entries.map((e) => e.path)), await packFiles(entries));
+    if (out.exitCode === AGENT_EXIT.symlink) {
+      const path = out.stderr.trim();
+      const index = entries.findIndex((e) => e.path === path);
+      const field = `files[${Math.max(index, 0)}].path`;
+      throw invalidInput(field, `${field} (${path}) goes through a symbolic link in the workspace; links are not followed when writing`);
+    }
+    if (out.exitCode !== 0) {
+      if (/No space left|short write|write error/i.test(out.stderr)) {
+        throw new SlipwayError('SLIPWAY_ERR_PAYLOAD_TOO_LARGE', `the sandbox's workspace is full: ${out.stderr.trim().slice(0, 200)}`, { field: 'files' });
+      }
+      throw new SlipwayError('SLIPWAY_ERR_ENGINE', `writing files failed: ${out.stderr.trim().slice(0, 200)}`);
+    }
+    return { sandbox_id: target.sandboxId, written: entries.map((e) => ({ path: `${WORKSPACE}/${e.path}`, bytes: e.content.length })) };
+  }
+
+  async read(target: FilesTarget, rawPath: string): Promise<ReadFileResult> {
+    const path = workspacePath(rawPath, 'path');
+    const out = await this.agent(target, agentScript(READ_SCRIPT, [path, String(this.bounds.readMaxBytes)]));
+    this.refuse(out, path, 'a regular file');
+    const newline = out.stdout.indexOf('\n');
+    const size = Number(out.stdout.slice(0, newline));
+    const bytes = Buffer.from(out.stdout.slice(newline + 1).trim(), 'base64');
+    const text = utf8(bytes);
+    return { path, size, encoding: text === null ? 'base64' : 'utf8', content: text ?? bytes.toString('base64'), truncated: size > bytes.length };
+  }
+
+  async list(target: FilesTarget, rawPath: string | undefined): Promise<ListFilesResult> {
+    const path = workspacePath(rawPath ?? '.', 'path');
+    const out = await this.agent(target, agentScript(LIST_SCRIPT, [path, String(this.bounds.listMaxEntries)]));
+    this.refuse(out, path, 'a directory');
+    const lines = out.stdout.split('\n').filter(Boolean);
+    const entries = lines.slice(1).map(parseEntry).filter((e): e is FileEntryInfo => e !== null);
+    return { path: lines[0] ?? path, entries, truncated: lines.includes('//truncated') };
+  }
+
+  /** The agent's refusals in the caller's terms. */
+  private refuse(out: ExecOutcome, path: string, what: string): void {
+    if (out.exitCode === 0) return;
+    if (out.exitCode === AGENT_EXIT.missing) throw new SlipwayError('SLIPWAY_ERR_FILE_NOT_FOUND', `${path} does not exist in the sandbox`, { field: 'path' });
+    if (out.exitCode === AGENT_EXIT.outside) throw invalidInput('path', `path ${path} leads outside ${WORKSPACE} (through a symbolic link)`);
+    if (out.exitCode === AGENT_EXIT.wrongType) throw invalidInput('path', `path ${path} is not ${what}`);
+    throw new SlipwayError('SLIPWAY_ERR_ENGINE', `the sandbox's agent failed: ${out.stderr.trim().slice(0, 200)}`);
+  }
+
+  private async agent(target: FilesTarget, cmd: string[], stdin?: Buffer): Promise<ExecOutcome> {
+    const out = await this.runtime.exec(target.containerId, { cmd, user: target.user, stdin, timeoutMs: FILE_OP_TIMEOUT_MS, maxOutputBytes: Math.ceil((this.bounds.readMaxBytes * 4) / 3) + 1024 * 1024 });
+    if (out.timedOut) throw new SlipwayError('SLIPWAY_ERR_ENGINE', 'the file operation in the sandbox did not finish in time');
+    return out;
+  }
+}
+
+const TYPES: Record<string, FileEntryInfo['type']> = { 'regular file': 'file', 'regular empty file': 'file', directory: 'directory', 'symbolic link': 'symlink' };
+
+function parseEntry(line: string): FileEntryInfo | null {
+  const m = /^([^|]+)\|(\d+)\|(\d+)\|(.*)$/.exec(line);
+  if (!m) return null;
+  return { type: TYPES[m[1]!] ?? 'other', size: Number(m[2]), modified_at: new Date(Number(m[3]) * 1000).toISOString(), name: m[4]! };
+}
+
+function utf8(bytes: Buffer): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}

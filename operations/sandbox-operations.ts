@@ -1,0 +1,228 @@
+/**
+ * The operations on sandboxes: long-lived hardened containers a caller creates, runs many
+ * commands in, keeps files in, and deletes (or lets expire). Each exec is a run of kind
+ * `exec`, followed, cancelled and looked up like any run.
+ */
+import { RunResult } from '../schemas/run-result.js';
+import {
+  CreateSandboxInput,
+  DeleteSandboxResult,
+  ExtendTtlInput,
+  ListFilesInput,
+  ListFilesResult,
+  ListSandboxesInput,
+  ListSandboxesResult,
+  ReadFileInput,
+  ReadFileResult,
+  SandboxExecInput,
+  SandboxRecord,
+  SandboxRef,
+  WriteFilesInput,
+  WriteFilesResult,
+} from '../schemas/sandboxes.js';
+import { runText } from '../server/mcp/result-text.js';
+import { operation, type ServerFacts } from './operation.js';
+
+const READ_ONLY = () => ({ readOnly: true, openWorld: false });
+const CHANGES = () => ({ readOnly: false, destructive: false, idempotent: false, openWorld: false });
+const BASE = '/v1/sandboxes/:sandbox_id';
+const ID = ['sandbox_id'];
+
+const sandboxText = (s: SandboxRecord) => `sandbox ${s.sandbox_id} (${s.state}, ${s.image}), expires ${s.expires_at}, idle until ${s.idle_expires_at}`;
+
+export const createSandbox = operation({
+  name: 'create_sandbox',
+  tool: 'create_sandbox',
+  title: 'Create a sandbox',
+  tag: 'sandboxes',
+  description: (facts: ServerFacts) =>
+    'Create a long-lived, hardened container to work in: run many commands (sandbox_exec) and keep files (sandbox_write_files, ' +
+    'sandbox_read_file) in its writable /workspace between them. Required: `image` or `language` (its image). What persists: files ' +
+    'in /workspace and nothing else (the root is read-only; /tmp is a small tmpfs); processes run as an unprivileged user, with no ' +
+    'network unless the server allows it. What it costs: its memory and CPU are held until delete_sandbox, `ttl_seconds` or ' +
+    `\`idle_timeout_seconds\` without use, whichever comes first; then it and its files are gone. ${facts.sandboxes ?? ''}`,
+  scope: 'run',
+  rest: { method: 'POST', path: '/v1/sandboxes', rest: 'body' },
+  input: CreateSandboxInput,
+  output: SandboxRecord,
+  answer: 'The new sandbox.',
+  errors: [404, 502],
+  hints: (facts) => ({ readOnly: false, destructive: false, idempotent: false, openWorld: facts.networked }),
+  reply: 'json',
+  text: sandboxText,
+  call: (input, { slipway, caller }) => slipway.createSandbox(input, caller),
+});
+
+export const listSandboxes = operation({
+  name: 'list_sandboxes',
+  tool: 'list_sandboxes',
+  title: 'List sandboxes',
+  tag: 'sandboxes',
+  description: () =>
+    'The caller\'s sandboxes, oldest first: `sandbox_id`, `state`, owner, image, creation, last activity, `expires_at` (TTL) and ' +
+    '`idle_expires_at` (deleted then unless used), memory and labels. Read-only; use it to find a sandbox again after a restart of your own.',
+  scope: 'read',
+  rest: { method: 'GET', path: '/v1/sandboxes', rest: 'query' },
+  input: ListSandboxesInput,
+  output: ListSandboxesResult,
+  answer: 'The caller\'s sandboxes.',
+  errors: [],
+  hints: READ_ONLY,
+  reply: 'json',
+  text: (r) => (r.sandboxes.length === 0 ? 'no sandboxes' : r.sandboxes.map(sandboxText).join('\n')),
+  call: async (_input, { slipway, caller }) => ({ sandboxes: slipway.sandboxes.list(caller) }),
+});
+
+export const getSandbox = operation({
+  name: 'get_sandbox',
+  tool: 'get_sandbox',
+  title: 'Look up a sandbox',
+  tag: 'sandboxes',
+  description: () =>
+    'One sandbox by `sandbox_id`: `state` (`running`, or `creating` while it starts), image, last activity, and when it will be ' +
+    'deleted (`expires_at` by its TTL, `idle_expires_at` unless used before). Read-only; looking does not count as use.',
+  scope: 'read',
+  rest: { method: 'GET', path: BASE, params: ID, rest: 'query' },
+  input: SandboxRef,
+  output: SandboxRecord,
+  answer: 'The sandbox.',
+  errors: [404],
+  hints: READ_ONLY,
+  reply: 'json',
+  text: sandboxText,
+  call: async (input, { slipway, caller }) => slipway.sandboxes.get(input.sandbox_id, caller),
+});
+
+export const deleteSandbox = operation({
+  name: 'delete_sandbox',
+  tool: 'delete_sandbox',
+  title: 'Delete a sandbox',
+  tag: 'sandboxes',
+  description: () =>
+    'Delete a sandbox now: its processes are killed and its container and every file in /workspace removed for good (read what you ' +
+    'need first). Frees its share of the caller\'s sandbox count and memory. Past runs of its execs stay readable with get_run.',
+  scope: 'run',
+  rest: { method: 'DELETE', path: BASE, params: ID, rest: 'query' },
+  input: SandboxRef,
+  output: DeleteSandboxResult,
+  answer: 'The sandbox was deleted.',
+  errors: [404, 502],
+  hints: () => ({ readOnly: false, destructive: true, idempotent: false, openWorld: false }),
+  reply: 'json',
+  text: (r) => `deleted sandbox ${r.sandbox_id}`,
+  call: (input, { slipway, caller }) => slipway.sandboxes.delete(input.sandbox_id, caller),
+});
+
+export const extendSandboxTtl = operation({
+  name: 'extend_sandbox_ttl',
+  tool: 'extend_sandbox_ttl',
+  title: 'Extend a sandbox\'s lifetime',
+  tag: 'sandboxes',
+  description: () =>
+    'Let a sandbox live `ttl_seconds` from now (more than the server\'s cap is refused), keeping its files and its memory reserved that ' +
+    'long. The idle timeout still applies: a sandbox not used for `idle_timeout_seconds` is deleted all the same.',
+  scope: 'run',
+  rest: { method: 'POST', path: `${BASE}/ttl`, params: ID, rest: 'body' },
+  input: ExtendTtlInput,
+  output: SandboxRecord,
+  answer: 'The sandbox with its new expiry.',
+  errors: [404],
+  hints: CHANGES,
+  reply: 'json',
+  text: sandboxText,
+  call: async (input, { slipway, caller }) => slipway.sandboxes.extendTtl(input, caller),
+});
+
+export const sandboxExec = operation({
+  name: 'sandbox_exec',
+  tool: 'sandbox_exec',
+  title: 'Run a command in a sandbox',
+  tag: 'sandboxes',
+  description: (facts) =>
+    'Run `command` in a sandbox (in its working directory, /workspace by default) and return the exit code and output, like ' +
+    'execute_docker_container but without a new container: files and installed packages under /workspace stay for the next command; ' +
+    'processes do not (a timed-out or cancelled command is killed with everything it started). Required: `sandbox_id`, `command`. ' +
+    `It is a run of kind exec: \`wait: false\`, get_run, get_run_logs and cancel_run work on it. Timeout defaults: ${facts.limits}`,
+  scope: 'run',
+  rest: { method: 'POST', path: `${BASE}/exec`, params: ID, rest: 'body', idempotencyHeader: true },
+  input: SandboxExecInput,
+  output: RunResult,
+  answer: 'The command\'s result.',
+  errors: [404, 409, 502],
+  hints: CHANGES,
+  reply: 'run',
+  text: runText,
+  call: (input, { slipway, caller, signal, onEvent }) => slipway.sandboxExec(input, { caller, signal, onEvent }),
+});
+
+export const sandboxWriteFiles = operation({
+  name: 'sandbox_write_files',
+  tool: 'sandbox_write_files',
+  title: 'Write files into a sandbox',
+  tag: 'sandboxes',
+  description: () =>
+    'Write `files` (path relative to /workspace, content as text or base64) into a sandbox, creating directories and replacing files; ' +
+    'they stay until changed or the sandbox ends. Paths with `..`, and paths through symbolic links, are refused. The workspace is bounded: a full one is a 413.',
+  scope: 'run',
+  rest: { method: 'POST', path: `${BASE}/files`, params: ID, rest: 'body' },
+  input: WriteFilesInput,
+  output: WriteFilesResult,
+  answer: 'The files written.',
+  errors: [404, 409, 413, 502],
+  hints: () => ({ readOnly: false, destructive: true, idempotent: true, openWorld: false }),
+  reply: 'json',
+  text: (r) => `wrote ${r.written.map((w) => `${w.path} (${w.bytes} bytes)`).join(', ')}`,
+  call: (input, { slipway, caller }) => slipway.writeSandboxFiles(input, caller),
+});
+
+export const sandboxReadFile = operation({
+  name: 'sandbox_read_file',
+  tool: 'sandbox_read_file',
+  title: 'Read a file in a sandbox',
+  tag: 'sandboxes',
+  description: () =>
+    'Read one file under /workspace of a sandbox: UTF-8 text as is, anything else base64 (`encoding`); only the head of a large file ' +
+    '(`truncated`, with the whole `size`). Links leading out of /workspace are refused. Read-only.',
+  scope: 'read',
+  rest: { method: 'GET', path: `${BASE}/files/content`, params: ID, rest: 'query' },
+  input: ReadFileInput,
+  output: ReadFileResult,
+  answer: 'The file\'s content.',
+  errors: [404, 409, 502],
+  hints: READ_ONLY,
+  reply: 'json',
+  text: (r) => (r.encoding === 'utf8' ? r.content : `${r.path}: ${r.size} bytes of binary (base64 in structured content)`),
+  call: (input, { slipway, caller }) => slipway.readSandboxFile(input, caller),
+});
+
+export const sandboxListFiles = operation({
+  name: 'sandbox_list_files',
+  tool: 'sandbox_list_files',
+  title: 'List a directory in a sandbox',
+  tag: 'sandboxes',
+  description: () =>
+    'The entries of a directory under /workspace of a sandbox (`path`, default /workspace itself): name, type (`file`, `directory`, ' +
+    '`symlink`), size and modification time; links are shown, not followed. A long listing is cut (`truncated`). Read-only.',
+  scope: 'read',
+  rest: { method: 'GET', path: `${BASE}/files`, params: ID, rest: 'query' },
+  input: ListFilesInput,
+  output: ListFilesResult,
+  answer: 'The directory\'s entries.',
+  errors: [404, 409, 502],
+  hints: READ_ONLY,
+  reply: 'json',
+  text: (r) => [`${r.path}:`, ...r.entries.map((e) => `${e.type === 'directory' ? 'd' : e.type === 'symlink' ? 'l' : '-'} ${e.size} ${e.name}`)].join('\n'),
+  call: (input, { slipway, caller }) => slipway.listSandboxFiles(input, caller),
+});
+
+export const SANDBOX_OPERATIONS = [
+  createSandbox,
+  listSandboxes,
+  getSandbox,
+  deleteSandbox,
+  extendSandboxTtl,
+  sandboxExec,
+  sandboxWriteFiles,
+  sandboxReadFile,
+  sandboxListFiles,
+];

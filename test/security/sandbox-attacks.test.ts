@@ -1,0 +1,71 @@
+// Escape attempts against a sandbox, on the real engine: links planted in the workspace
+// to read or write outside it, paths that climb out, a disk fill, a fork bomb. Each ends
+// refused or bounded, and the sandbox still works afterwards.
+import t from 'tap';
+import { startGateway } from '../fixtures/gateway.js';
+import { BUSYBOX_IMAGE } from '../fixtures/images.js';
+import { removeSandboxesOf } from '../fixtures/sandboxes.js';
+
+const gw = await startGateway({ SLIPWAY_SANDBOX_WORKSPACE_BYTES: String(8 * 1024 * 1024), SLIPWAY_PIDS_DEFAULT: '64' });
+t.teardown(async () => {
+  await gw.close();
+  await removeSandboxesOf(gw.instance);
+});
+
+const created = await gw.request('POST', '/v1/sandboxes', { image: BUSYBOX_IMAGE, memory_limit: '128m' });
+const id = created.body.sandbox_id as string;
+t.teardown(() => gw.request('DELETE', `/v1/sandboxes/${id}`));
+const exec = (command: string[] | string, extra: Record<string, unknown> = {}) => gw.request('POST', `/v1/sandboxes/${id}/exec`, { command, ...extra });
+const read = (path: string) => gw.request('GET', `/v1/sandboxes/${id}/files/content?path=${encodeURIComponent(path)}`);
+const list = (path: string) => gw.request('GET', `/v1/sandboxes/${id}/files?path=${encodeURIComponent(path)}`);
+const write = (files: { path: string; content: string }[]) => gw.request('POST', `/v1/sandboxes/${id}/files`, { files });
+
+t.test('a link in the workspace pointing at /etc/passwd cannot be read or written through', async (t) => {
+  await exec(['sh', '-c', 'ln -s /etc/passwd passwd && ln -s /etc etc && mkdir -p d && ln -s /tmp d/out']);
+  const viaLink = await read('passwd');
+  t.match(viaLink, { status: 400, body: { error: { code: 'SLIPWAY_ERR_INVALID_INPUT', field: 'path', message: /outside \/workspace/ } } });
+  t.equal((await read('etc/passwd')).status, 400, 'nor through a linked directory');
+  t.equal((await list('etc')).status, 400, 'a linked directory is not listed');
+  const overwrite = await write([{ path: 'passwd', content: 'root::0:0::/:/bin/sh\n' }]);
+  t.match(overwrite, { status: 400, body: { error: { field: 'files[0].path', message: /symbolic link/ } } });
+  const through = await write([{ path: 'd/out/planted', content: 'x' }]);
+  t.equal(through.status, 400, 'nor through a linked parent directory');
+  t.equal((await exec('ls /tmp')).body.stdout, '', 'nothing reached /tmp');
+  const listing = await list('.');
+  t.match(listing.body.entries.find((e: any) => e.name === 'passwd'), { type: 'symlink' }, 'the listing shows the link as a link');
+});
+
+t.test('paths that climb out of the workspace are refused before anything runs', async (t) => {
+  for (const path of ['../etc/passwd', '/etc/passwd', '/workspace/../etc/passwd', 'a/\u0000b']) {
+    const res = await read(path);
+    t.match(res, { status: 400, body: { error: { field: 'path' } } }, `read ${JSON.stringify(path)}`);
+  }
+  for (const path of ['../escape', '/etc/escape', 'a/../../escape']) {
+    const res = await write([{ path, content: 'x' }]);
+    t.match(res, { status: 400, body: { error: { field: 'files[0].path' } } }, `write ${JSON.stringify(path)}`);
+  }
+  const outside = await exec(['sh', '-c', 'echo x > /etc/escape']);
+  t.match(outside.body, { status: 'failed' }, 'an exec cannot write outside either: the root is read-only');
+  t.match(outside.body.stderr, /Read-only file system/);
+});
+
+t.test('filling the workspace ends in ENOSPC at its bound, and the sandbox works on', async (t) => {
+  const fill = await exec(['sh', '-c', 'dd if=/dev/zero of=big bs=1M count=64'], { timeout: 30 });
+  t.match(fill.body, { status: 'failed' });
+  t.match(fill.body.stderr, /No space left on device/);
+  const df = await exec(['sh', '-c', 'du -k big | cut -f1']);
+  t.ok(Number(df.body.stdout) <= 8 * 1024, `the file stopped at the bound (${df.body.stdout.trim()} KiB)`);
+  const full = await write([{ path: 'more.txt', content: 'y'.repeat(64 * 1024) }]);
+  t.match(full, { status: 413, body: { error: { code: 'SLIPWAY_ERR_PAYLOAD_TOO_LARGE', field: 'files' } } }, 'a write into a full workspace is a clear 413');
+  await exec('rm big');
+  t.equal((await write([{ path: 'more.txt', content: 'ok' }])).status, 200, 'room again once the file is gone');
+});
+
+t.test('a fork bomb in an exec meets the pids limit, is killed at its timeout, and the next exec works', async (t) => {
+  const bomb = await exec(['sh', '-c', 'b() { b | b & }; b; sleep 30'], { timeout: 3 });
+  t.equal(bomb.body.status, 'timed_out', JSON.stringify(bomb.body).slice(0, 300));
+  const next = await exec(['sh', '-c', 'echo alive; ps -o pid | wc -l']);
+  t.equal(next.body.status, 'succeeded');
+  t.match(next.body.stdout, /^alive\n/);
+  t.ok(Number(next.body.stdout.split('\n')[1]) < 10, `the bomb's processes are gone (${next.body.stdout.split('\n')[1]} lines of ps)`);
+});
