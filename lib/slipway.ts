@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ActiveRuns } from './active-runs.js';
 import { toArgv } from './command-line.js';
 import { invalidInput, policyDenied } from './errors.js';
+import { NO_METRICS, type Metrics } from './metrics.js';
 import { sweepStaleClones } from './git-clone.js';
 import type { RepoBuildSettings } from './repo-build.js';
 import { checkRepoInput } from './repo-input.js';
@@ -105,6 +106,8 @@ export class Slipway {
     private readonly runtime: ContainerRuntime,
     private readonly settings: SlipwaySettings,
     private readonly log: Logger,
+    /** Monitoring (lib/metrics.ts): sandboxes and the warm pool register their gauges here. */
+    readonly metrics: Metrics = NO_METRICS,
   ) {
     this.images = new Images(runtime, settings.registryAuth, settings.registryAllowedHosts);
     this.presets = mergePresets(settings.languagePresets);
@@ -117,7 +120,7 @@ export class Slipway {
     this.runs = new RunManager(this.store, this.logs, queue, this.activeRuns, log, {
       maxBytesPerCaller: settings.runs.storagePerCallerBytes,
       maxRecordsPerCaller: settings.runs.recordsPerCaller,
-    });
+    }, metrics);
     this.openCaller = { name: null, seesAll: true, policy: settings.policy };
   }
 

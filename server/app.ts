@@ -12,6 +12,7 @@ import rateLimit from '@fastify/rate-limit';
 import { createAudit, registerRestAudit, type Audit } from './audit.js';
 import { registerAuth } from './auth.js';
 import { toErrorReply } from './error-reply.js';
+import { PrometheusMetrics, registerMetrics } from './metrics.js';
 import { SlipwayError } from '../lib/errors.js';
 import { createRuntime } from '../lib/runtime/create-runtime.js';
 import { Slipway } from '../lib/slipway.js';
@@ -85,8 +86,10 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const metrics = new PrometheusMetrics();
   const runtime = createRuntime(
     {
+      metrics,
       backend: config.backend,
       docker: config.docker,
       outputCapBytes: config.outputCapBytes,
@@ -95,7 +98,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     },
     options.logger.child({ component: 'docker' }),
   );
-  const slipway = new Slipway(runtime, slipwaySettings(config), options.logger.child({ component: 'executor' }));
+  const slipway = new Slipway(runtime, slipwaySettings(config), options.logger.child({ component: 'executor' }), metrics);
   await slipway.init();
   app.decorate('slipway', slipway);
   app.decorate('config', config);
@@ -107,6 +110,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   const audit = createAudit(options.logger);
   app.decorate('audit', audit);
   registerRestAudit(app, audit);
+  registerMetrics(app, metrics);
   if (config.auth.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: config.auth.rateLimitPerMinute,
@@ -125,6 +129,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(operationRoutes, { operations: OPERATIONS, describe: (op) => op.description(facts) });
   await app.register(runRoutes, { prefix: '/v1' });
   await app.register(mcpRoutes);
+  metrics.observe('mcp_sessions_open', () => app.mcpSessions.size);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -60,6 +60,10 @@ export function auditCall(audit: Audit, call: AuditedCall): void {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `false` on monitoring reads (GET /metrics): authenticated like any route, not audited. */
+    audit?: boolean;
+  }
   interface FastifyRequest {
     /** The answer of the operation this request called (routes/operations.ts), for its audit line. */
     operationResult?: unknown;
@@ -71,6 +75,7 @@ export function registerRestAudit(app: FastifyInstance, audit: Audit): void {
   app.addHook('onResponse', async (request, reply) => {
     const scope = request.routeOptions.config?.scope;
     if (!scope || scope === 'mcp') return; // MCP calls are audited per tool call
+    if (request.routeOptions.config?.audit === false) return; // a scrape every few seconds is not a call worth a line
     const status = stringField(request.operationResult, 'status');
     auditCall(audit, {
       op: `${request.method} ${request.routeOptions.url}`,

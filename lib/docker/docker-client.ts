@@ -7,6 +7,7 @@
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { SlipwayError, type ErrorCode } from '../errors.js';
+import { NO_METRICS, secondsSince, type Metrics } from '../metrics.js';
 
 export type EngineContainer = Docker.Container;
 
@@ -68,15 +69,20 @@ export class DockerClient {
     /** Private: nothing past this folder reaches dockerode (the builder gets a narrow view, ./docker-builder.ts). */
     private readonly engine: Docker,
     private readonly log: Logger,
+    /** Each call's latency and failure, by operation (`what`). */
+    private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   private async call<T>(what: string, context: Record<string, unknown>, fn: () => Promise<T>, notFound?: ErrorCode): Promise<T> {
     this.log.debug(context, `engine ${what}`);
+    const start = performance.now();
     try {
       const result = await fn();
+      this.metrics.engineCall(what, secondsSince(start), false);
       this.log.debug(context, `engine ${what} done`);
       return result;
     } catch (err) {
+      this.metrics.engineCall(what, secondsSince(start), true);
       const mapped = toSlipwayError(err, notFound);
       this.log.debug({ ...context, err: engineMessage(err), code: mapped.code }, `engine ${what} failed`);
       throw mapped;
@@ -110,6 +116,7 @@ export class DockerClient {
     signal?.throwIfAborted();
     let abort: (() => void) | undefined;
     this.log.debug({ image: ref }, 'engine pull');
+    const start = performance.now();
     try {
       // The engine answers only once the registry does: the request itself must be abortable.
       const stream = await this.engine.pull(ref, { ...(authconfig ? { authconfig } : {}), ...(signal ? { abortSignal: signal } : {}) });
@@ -132,8 +139,10 @@ export class DockerClient {
           },
         );
       });
+      this.metrics.engineCall('pull', secondsSince(start), false);
       this.log.debug({ image: ref }, 'engine pull done');
     } catch (err) {
+      this.metrics.engineCall('pull', secondsSince(start), true);
       // A cancelled pull fails with the caller's reason, not as an engine error.
       if (signal?.aborted) throw signal.reason;
       const mapped = pullError(ref, err);

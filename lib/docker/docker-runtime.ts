@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { LABEL_RUN_ID } from '../labels.js';
+import { NO_METRICS, type Metrics } from '../metrics.js';
 import { packFiles } from '../payload-files.js';
 import type { PullProgress } from '../images.js';
 import { unsupported } from '../runtime/capabilities.js';
@@ -50,9 +51,10 @@ export class DockerRuntime implements ContainerRuntime {
     connection: DockerConnection,
     settings: ExecutorSettings,
     private readonly log: Logger,
+    metrics: Metrics = NO_METRICS,
   ) {
     const engine = new Docker(connection as Docker.DockerOptions);
-    this.client = new DockerClient(engine, log);
+    this.client = new DockerClient(engine, log, metrics);
     this.executor = new Executor(this.client, settings, log);
     this.builder = new DockerBuilder(this.client);
   }

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { DockerRuntime, type DockerConnection } from '../docker/docker-runtime.js';
 import { invalidInput } from '../errors.js';
+import type { Metrics } from '../metrics.js';
 import type { ContainerRuntime } from './container-runtime.js';
 
 export interface RuntimeSettings {
@@ -15,10 +16,12 @@ export interface RuntimeSettings {
   outputCapBytes: number;
   outputLimitBytes: number;
   stopGraceSeconds: number;
+  /** Where engine call latencies and failures are counted (lib/metrics.ts). */
+  metrics?: Metrics | undefined;
 }
 
 const BACKENDS: Record<string, (settings: RuntimeSettings, log: Logger) => ContainerRuntime> = {
-  docker: (s, log) => new DockerRuntime(s.docker, s, log),
+  docker: (s, log) => new DockerRuntime(s.docker, s, log, s.metrics),
 };
 
 export const BACKEND_NAMES = Object.keys(BACKENDS);
