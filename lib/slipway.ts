@@ -34,7 +34,7 @@ import { RunQueue } from './run-queue.js';
 import { RunStore } from './run-store.js';
 import { RunManager, toPublicRecord, type RunPlan } from './runs.js';
 import { requireCapability } from './runtime/capabilities.js';
-import type { ContainerRuntime, RunOptions, RunSpec } from './runtime/container-runtime.js';
+import type { ContainerRuntime, RunOptions, RunSpec, RuntimeVersion } from './runtime/container-runtime.js';
 import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord } from '../schemas/runs.js';
 import type { RunResult } from '../schemas/run-result.js';
 
@@ -366,6 +366,11 @@ export class Slipway {
 
   async ping(): Promise<void> {
     await this.runtime.ping();
+  }
+
+  /** The backend and its engine's version (the start-up line). */
+  engineVersion(): Promise<RuntimeVersion> {
+    return this.runtime.version();
   }
 
   /** The container of an image or repo run: the caller's command, environment and user in `image`. */

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import { createAudit, registerRestAudit, type Audit } from './audit.js';
 import { registerAuth } from './auth.js';
@@ -64,6 +65,18 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     const { statusCode, body } = toErrorReply(new SlipwayError('SLIPWAY_ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
     return reply.status(statusCode).send(body);
   });
+
+  // Dashboards on the origins the operator named may call the API; no other page can
+  // read an answer. Tokens travel as a Bearer header (never cookies), so no credentials mode.
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'last-event-id', 'mcp-session-id', 'mcp-protocol-version'],
+      exposedHeaders: ['location', 'retry-after', 'mcp-session-id'],
+      maxAge: 600,
+    });
+  }
 
   // Bearer tokens are documented (and offered by /docs) only where the server has them.
   const tokensOn = config.auth.tokens.length > 0;

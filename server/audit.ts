@@ -16,6 +16,10 @@ export interface AuditEntry {
   run_id?: string | undefined;
   /** The HTTP status (with the run status), or the run status, or the error code. */
   outcome: string | number;
+  /** Fastify's id of the HTTP request (`reqId` on the request's own log lines). */
+  request_id?: string | undefined;
+  /** On MCP, the JSON-RPC id of the tools/call. */
+  rpc_id?: string | number | undefined;
 }
 
 export type Audit = (entry: AuditEntry) => void;
@@ -46,6 +50,8 @@ export interface AuditedCall {
   /** The answer, when there was one: its run id and status are recorded. */
   result?: unknown;
   outcome: string | number;
+  requestId?: string | undefined;
+  rpcId?: string | number | undefined;
 }
 
 /** The one audit line of a call, from either door. */
@@ -56,6 +62,8 @@ export function auditCall(audit: Audit, call: AuditedCall): void {
     image: imageOf(call.input),
     run_id: stringField(call.result, 'run_id') ?? stringField(call.input, 'run_id'),
     outcome: call.outcome,
+    request_id: call.requestId,
+    rpc_id: call.rpcId,
   });
 }
 
@@ -83,6 +91,7 @@ export function registerRestAudit(app: FastifyInstance, audit: Audit): void {
       input: { ...(request.params as object | undefined), ...(request.body as object | undefined) },
       result: request.operationResult,
       outcome: status && reply.statusCode < 300 ? `${reply.statusCode} ${status}` : reply.statusCode,
+      requestId: request.id,
     });
   });
 }

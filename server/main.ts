@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { ensureEngine } from './engine-provisioner.js';
+import { startupLine } from './startup-line.js';
 
 let config: Config;
 try {
@@ -43,9 +44,12 @@ closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
   await app.close();
 });
 
+let address: string;
 try {
-  await app.listen({ host: config.host, port: config.port });
+  address = await app.listen({ host: config.host, port: config.port });
 } catch (err) {
   console.error(`slipway: cannot listen on ${config.host}:${config.port} (HOST, PORT): ${(err as Error).message}`);
   process.exit(1);
 }
+const engine = await app.slipway.engineVersion().catch((err: Error) => err);
+log.info({ address, backend: config.backend, instance: config.instance, dataDir: config.dataDir }, startupLine(config, address, engine));
