@@ -293,7 +293,9 @@ export class Slipway {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > limit && last ? Buffer.from(JSON.stringify({ created_at: last.created_at, id: last.run_id })).toString('base64url') : null;
-    return { runs: page.map((r) => toPublicRecord({ ...r, log_truncated: r.log_truncated || this.logs.isTruncated(r.run_id) })), next_cursor: nextCursor };
+    const records = page.map((r) => toPublicRecord({ ...r, log_truncated: r.log_truncated || this.logs.isTruncated(r.run_id) }));
+    // Summaries by default: a page of 200 runs with a MiB of output each is no listing.
+    return { runs: input.include === 'output' ? records : records.map(({ stdout: _out, stderr: _err, ...summary }) => summary), next_cursor: nextCursor };
   }
 
   /** get_run_logs: one page of a run's events, to poll where SSE is not an option. */

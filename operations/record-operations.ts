@@ -15,13 +15,14 @@ export const listRuns = operation({
   title: 'List runs',
   tag: 'runs',
   description: () =>
-    'The caller\'s runs, newest first, each with `run_id`, `kind`, `status`, `image`, timestamps and, once ended, its result. Filter by ' +
-    '`status`, `kind`, `since` and `until`; page with `limit` and the answer\'s `next_cursor`. Read-only.',
+    'The caller\'s runs, newest first, each with `run_id`, `kind`, `status`, `image`, timestamps and, once ended, how it ended ' +
+    '(exit code, error, resource usage) but not its output: pass `include: output` for `stdout` and `stderr`, or look one run up with ' +
+    'get_run. Filter by `status`, `kind`, `since` and `until`; page with `limit` and the answer\'s `next_cursor`. Read-only.',
   scope: 'read',
   rest: { method: 'GET', path: '/v1/runs', rest: 'query' },
   input: ListRunsInput,
   output: ListRunsResult,
-  answer: 'A page of runs, newest first.',
+  answer: 'A page of run summaries (with their output when `include=output`), newest first.',
   errors: [],
   hints: READ_ONLY,
   reply: 'json',
