@@ -53,7 +53,7 @@ export const ListRunsInput = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'Page size (default 50).' })),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'From `next_cursor` of the previous page.' })),
     include: Type.Optional(
-      StringEnum(['output'], { description: '`output`: each run\'s `stdout` and `stderr` too. Without it the runs are summaries, without their output (get_run has it).' }),
+      StringEnum(['output'], { description: '`output`: add `stdout` and `stderr`.' }),
     ),
   },
   { additionalProperties: false, examples: [{ status: 'succeeded', limit: 10 }] },
