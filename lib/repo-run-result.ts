@@ -30,5 +30,6 @@ export function failedBuild(runId: string, built: RepoImageResult): RunResult {
     finished_at: new Date().toISOString(),
     stdout_truncated: false,
     stderr_truncated: false,
+    resource_usage: null,
   };
 }

@@ -66,12 +66,21 @@ CREATE TABLE IF NOT EXISTS runs (
   log_truncated INTEGER NOT NULL DEFAULT 0,
   timeout_ms INTEGER NOT NULL,
   extra TEXT,
-  error_code TEXT
+  error_code TEXT,
+  cpu_seconds REAL,
+  memory_peak_bytes INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS runs_idempotency ON runs (ifnull(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
 `;
+
+/** Columns added after the first release, in order: CREATE TABLE has them, older files get them by ALTER. */
+const ADDED_COLUMNS: [string, string][] = [
+  ['error_code', 'TEXT'],
+  ['cpu_seconds', 'REAL'],
+  ['memory_peak_bytes', 'INTEGER'],
+];
 
 type Row = Record<string, unknown>;
 
@@ -98,6 +107,7 @@ function toRecord(row: Row): StoredRun {
     timeout_ms: row.timeout_ms as number,
     request_hash: (row.request_hash as string | null) ?? null,
     error_code: (row.error_code as string | null) ?? null,
+    resource_usage: row.cpu_seconds === null || row.cpu_seconds === undefined ? null : { cpu_seconds: row.cpu_seconds as number, memory_peak_bytes: row.memory_peak_bytes as number },
     // What a kind of run adds to its result (a repo run's build fields), as JSON.
     ...(row.extra ? (JSON.parse(row.extra as string) as Record<string, unknown>) : {}),
   };
@@ -114,9 +124,10 @@ export class RunStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    // Databases made before error_code existed gain the column (NULL: such runs replay as records).
-    const columns = this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[];
-    if (!columns.some((c) => c.name === 'error_code')) this.db.exec('ALTER TABLE runs ADD COLUMN error_code TEXT');
+    // Databases made before a column existed gain it, NULL in older rows: without
+    // error_code such runs replay as records; without resource usage they show none.
+    const columns = new Set((this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[]).map((c) => c.name));
+    for (const [name, type] of ADDED_COLUMNS) if (!columns.has(name)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${name} ${type}`);
   }
 
   private statement(sql: string): Database.Statement {
@@ -170,7 +181,7 @@ export class RunStore {
         `UPDATE runs SET status = @status, image = @image, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at),
            finished_at = @finished_at, exit_code = @exit_code, execution_time = @execution_time, error_message = @error_message,
            stdout = @stdout, stderr = @stderr, stdout_truncated = @stdout_truncated, stderr_truncated = @stderr_truncated,
-           log_truncated = @log_truncated
+           log_truncated = @log_truncated, cpu_seconds = @cpu_seconds, memory_peak_bytes = @memory_peak_bytes
          WHERE id = @id`,
       )
       .run({
@@ -188,6 +199,8 @@ export class RunStore {
         stdout_truncated: result.stdout_truncated ? 1 : 0,
         stderr_truncated: result.stderr_truncated ? 1 : 0,
         log_truncated: logTruncated ? 1 : 0,
+        cpu_seconds: result.resource_usage?.cpu_seconds ?? null,
+        memory_peak_bytes: result.resource_usage?.memory_peak_bytes ?? null,
       });
   }
 

@@ -234,6 +234,7 @@ export class RunManager {
       finished_at: new Date().toISOString(),
       stdout_truncated: false,
       stderr_truncated: false,
+      resource_usage: null,
     });
     if (cancelled) return result;
     if (!(err instanceof SlipwayError)) this.log.error({ runId, err }, 'run failed unexpectedly');

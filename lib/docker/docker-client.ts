@@ -185,6 +185,14 @@ export class DockerClient {
     });
   }
 
+  /** The engine's resource samples of a running container (newline-delimited JSON, about one a second) until it stops. */
+  async stats(container: EngineContainer): Promise<NodeJS.ReadableStream> {
+    return this.call('container stats', { container: container.id }, async () => {
+      const stream = await container.stats({ stream: true });
+      return stream as unknown as NodeJS.ReadableStream;
+    });
+  }
+
   async putArchive(container: EngineContainer, tar: Buffer | NodeJS.ReadableStream, path: string): Promise<void> {
     await this.call('container put-archive', { container: container.id, path }, () => container.putArchive(tar, { path }));
   }
