@@ -119,8 +119,9 @@ t.test('every input property is described in its own words, and each run operati
 
 // The issue measured 60.9 KB pretty-printed (34.6 KB on the wire) before the sandbox and
 // result paragraphs were said once, literal unions became enums and output schemas lost
-// their per-field prose. This bound keeps it from growing back.
-t.test('tools/list stays small: at most 30 000 bytes on the wire', async (t) => {
+// their per-field prose. This bound keeps it from growing back. 32 000 since every run
+// result gained `resource_usage` (about 150 bytes of shape in each of nine output schemas).
+t.test('tools/list stays small: at most 32 000 bytes on the wire', async (t) => {
   const bytes = Buffer.byteLength(JSON.stringify(await admin.client.listTools()));
-  t.ok(bytes <= 30_000, `tools/list is ${bytes} bytes`);
+  t.ok(bytes <= 32_000, `tools/list is ${bytes} bytes`);
 });
