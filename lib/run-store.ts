@@ -83,12 +83,21 @@ CREATE TABLE IF NOT EXISTS runs (
   log_truncated INTEGER NOT NULL DEFAULT 0,
   timeout_ms INTEGER NOT NULL,
   error_code TEXT,
+  cpu_seconds REAL,
+  memory_peak_bytes INTEGER,
   ${BUILD_COLUMNS.map(([name, type]) => `${name} ${type}`).join(',\n  ')}
 );
 CREATE UNIQUE INDEX IF NOT EXISTS runs_idempotency ON runs (ifnull(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
 `;
+
+/** Columns added after the first release, in order: CREATE TABLE has them, older files get them by ALTER. */
+const ADDED_COLUMNS: [string, string][] = [
+  ['error_code', 'TEXT'],
+  ['cpu_seconds', 'REAL'],
+  ['memory_peak_bytes', 'INTEGER'],
+];
 
 type Row = Record<string, unknown>;
 
@@ -115,6 +124,7 @@ function toRecord(row: Row): StoredRun {
     timeout_ms: row.timeout_ms as number,
     request_hash: (row.request_hash as string | null) ?? null,
     error_code: (row.error_code as string | null) ?? null,
+    resource_usage: row.cpu_seconds === null || row.cpu_seconds === undefined ? null : { cpu_seconds: row.cpu_seconds as number, memory_peak_bytes: row.memory_peak_bytes as number },
     build: buildOf(row),
   };
 }
@@ -161,7 +171,8 @@ export class RunStore {
   private upgrade(): void {
     const has = (column: string): boolean => (this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[]).some((c) => c.name === column);
     // Made before error_code existed: NULL, such runs replay as records.
-    if (!has('error_code')) this.db.exec('ALTER TABLE runs ADD COLUMN error_code TEXT');
+    // Without resource usage they show none.
+    for (const [name, type] of ADDED_COLUMNS) if (!has(name)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${name} ${type}`);
     for (const [name, type] of BUILD_COLUMNS) if (!has(name)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${name} ${type}`);
     // Made when a repo run's build was kept as JSON beside the record: moved into its columns.
     if (has('extra')) {
@@ -223,7 +234,7 @@ export class RunStore {
         `UPDATE runs SET status = @status, image = @image, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at),
            finished_at = @finished_at, exit_code = @exit_code, execution_time = @execution_time, error_message = @error_message,
            stdout = @stdout, stderr = @stderr, stdout_truncated = @stdout_truncated, stderr_truncated = @stderr_truncated,
-           log_truncated = @log_truncated, ${BUILD_COLUMNS.map(([name]) => `${name} = @${name}`).join(', ')}
+           log_truncated = @log_truncated, cpu_seconds = @cpu_seconds, memory_peak_bytes = @memory_peak_bytes, ${BUILD_COLUMNS.map(([name]) => `${name} = @${name}`).join(', ')}
          WHERE id = @id`,
       )
       .run({
@@ -242,6 +253,8 @@ export class RunStore {
         stderr_truncated: result.stderr_truncated ? 1 : 0,
         log_truncated: logTruncated ? 1 : 0,
         ...buildColumns(build),
+        cpu_seconds: result.resource_usage?.cpu_seconds ?? null,
+        memory_peak_bytes: result.resource_usage?.memory_peak_bytes ?? null,
       });
   }
 

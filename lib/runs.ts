@@ -9,6 +9,7 @@ import type { ActiveRuns } from './active-runs.js';
 import { ERROR_CATALOGUE, SlipwayError, type ErrorCode } from './errors.js';
 import type { RunKind } from './labels.js';
 import type { RunLogs } from './run-log.js';
+import { NO_METRICS, secondsSince, type Metrics } from './metrics.js';
 import type { Lane, RunQueue } from './run-queue.js';
 import { enforceStorageBudget, type StorageBudget } from './run-retention.js';
 import type { RunEvent } from './run-events.js';
@@ -55,7 +56,11 @@ export class RunManager {
     private readonly active: ActiveRuns,
     private readonly log: Logger,
     private readonly storage: StorageBudget = { maxBytesPerCaller: Infinity, maxRecordsPerCaller: Infinity },
-  ) {}
+    private readonly metrics: Metrics = NO_METRICS,
+  ) {
+    metrics.observe('runs_queued', () => queue.stats.queued);
+    metrics.observe('runs_executing', () => queue.stats.running);
+  }
 
   /**
    * Starts a run. Waiting, it answers the run's result; not waiting, the record as it
@@ -75,12 +80,17 @@ export class RunManager {
     this.store.insert({ id: runId, kind: plan.kind, image: plan.image, owner, idempotencyKey: options.idempotencyKey ?? null, requestHash, timeoutMs: plan.timeoutMs });
     this.logs.start(runId);
     this.logs.append(runId, 'status', { status: 'queued' });
+    this.metrics.runStarted(plan.kind);
+    const queuedAt = performance.now();
     const controller = new AbortController();
     const cancelByCaller = (): void => controller.abort(new SlipwayError('SLIPWAY_ERR_CONFLICT', 'run was cancelled'));
     options.signal?.addEventListener('abort', cancelByCaller, { once: true });
     const emit = this.emitter(runId, options.onEvent);
     const done = this.queue
-      .run(() => plan.execute({ runId, signal: controller.signal, emit }), controller.signal, lane)
+      .run(() => {
+        this.metrics.runQueueWait(plan.kind, secondsSince(queuedAt));
+        return plan.execute({ runId, signal: controller.signal, emit });
+      }, controller.signal, lane)
       .then(
         (outcome) => this.finish(runId, outcome),
         (err: unknown) => this.fail(runId, plan.image, err, controller.signal.aborted),
@@ -188,7 +198,12 @@ export class RunManager {
     this.store.finish(runId, result, this.logs.isTruncated(runId) || gapped, build);
     this.logs.append(runId, 'end', { status: result.status, exit_code: result.exit_code, error_message: result.error_message });
     this.logs.finish(runId);
-    const owner = this.store.get(runId)?.owner ?? null;
+    const record = this.store.get(runId);
+    const owner = record?.owner ?? null;
+    const kind = record?.kind ?? 'unknown';
+    // The one line that says a run is over, whichever way it ended (and on either door).
+    this.log.info({ runId, kind, owner, status: result.status, exitCode: result.exit_code, durationSeconds: result.execution_time }, 'run ended');
+    this.metrics.runEnded(kind, result.status, result.execution_time);
     const deleted = enforceStorageBudget(this.store, this.logs, owner, this.storage);
     if (deleted.length > 0) this.log.info({ owner, deleted: deleted.length }, 'deleted the oldest finished runs beyond the caller\'s storage budget');
     return outcomeResult(outcome);
@@ -218,6 +233,7 @@ export class RunManager {
       finished_at: new Date().toISOString(),
       stdout_truncated: false,
       stderr_truncated: false,
+      resource_usage: null,
     };
     const result = this.finish(runId, { result: failure });
     if (cancelled) return result;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ActiveRuns } from './active-runs.js';
 import { invalidInput, policyDenied } from './errors.js';
+import { NO_METRICS, type Metrics } from './metrics.js';
 import { assertImageAllowed, ownerFilter, type Caller, type CallerPolicy } from './caller.js';
 import { listContainers, stopContainer } from './containers.js';
 import { Images } from './images.js';
@@ -30,7 +31,7 @@ import { RunManager, type RunPlan } from './runs.js';
 import { SandboxManager, type SandboxSettings } from './sandboxes/sandbox-manager.js';
 import { SandboxStore } from './sandboxes/sandbox-store.js';
 import type * as S from '../schemas/sandboxes.js';
-import type { ContainerRuntime, RegistryAuth, RunOptions } from './runtime/container-runtime.js';
+import type { ContainerRuntime, RegistryAuth, RunOptions, RuntimeVersion } from './runtime/container-runtime.js';
 import type { ContainerRunInput } from '../schemas/container-run.js';
 import type { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../schemas/containers.js';
 import type { PullImageInput, PullImageResult } from '../schemas/images.js';
@@ -96,6 +97,8 @@ export class Slipway {
     private readonly runtime: ContainerRuntime,
     private readonly settings: SlipwaySettings,
     private readonly log: Logger,
+    /** Monitoring (lib/metrics.ts): sandboxes and the warm pool register their gauges here. */
+    readonly metrics: Metrics = NO_METRICS,
   ) {
     this.images = new Images(runtime, settings.registryAuth, settings.registryAllowedHosts);
     this.store = new RunStore(settings.dataDir);
@@ -107,13 +110,15 @@ export class Slipway {
     this.runs = new RunManager(this.store, this.logs, queue, this.activeRuns, log, {
       maxBytesPerCaller: settings.runs.storagePerCallerBytes,
       maxRecordsPerCaller: settings.runs.recordsPerCaller,
-    });
+    }, metrics);
     this.openCaller = { name: null, seesAll: true, policy: settings.policy };
     this.sandboxStore = new SandboxStore(settings.dataDir);
     this.sandboxes = new SandboxManager({
       runtime, store: this.sandboxStore, settings: settings.sandboxes, instance: settings.instance, user: settings.payloadUser,
       outputLimitBytes: settings.outputLimitBytes ?? 64 * 1024 * 1024, log,
     });
+    // Every stored sandbox is live: deleted and expired ones leave the table.
+    metrics.observe('sandboxes_live', () => this.sandboxStore.list().length);
     this.kinds = {
       runtime,
       images: this.images,
@@ -184,7 +189,9 @@ export class Slipway {
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     const nextCursor = rows.length > limit && last ? encodeRunCursor({ created_at: last.created_at, id: last.run_id }) : null;
-    return { runs: page.map((r) => toPublicRecord({ ...r, log_truncated: r.log_truncated || this.logs.isTruncated(r.run_id) })), next_cursor: nextCursor };
+    const records = page.map((r) => toPublicRecord({ ...r, log_truncated: r.log_truncated || this.logs.isTruncated(r.run_id) }));
+    // Summaries by default: a page of 200 runs with a MiB of output each is no listing.
+    return { runs: input.include === 'output' ? records : records.map(({ stdout: _out, stderr: _err, ...summary }) => summary), next_cursor: nextCursor };
   }
 
   /** get_run_logs: one page of a run's events, to poll where SSE is not an option. */
@@ -286,6 +293,11 @@ export class Slipway {
 
   async ping(): Promise<void> {
     await this.runtime.ping();
+  }
+
+  /** The backend and its engine's version (the start-up line). */
+  engineVersion(): Promise<RuntimeVersion> {
+    return this.runtime.version();
   }
 
   /** get_server_info: the caller's effective policy, the server's bounds, the engine's state. */

@@ -15,13 +15,13 @@ export const listRuns = operation({
   title: 'List runs',
   tag: 'runs',
   description: () =>
-    'The caller\'s runs, newest first, each with `run_id`, `kind`, `status`, `image`, timestamps and, once ended, its result. Filter by ' +
-    '`status`, `kind`, `since` and `until`; page with `limit` and the answer\'s `next_cursor`. Read-only.',
+    'The caller\'s runs, newest first: `run_id`, `kind`, `status`, `image`, times and, once ended, the result without its output ' +
+    '(`include: output` adds it). Filter by `status`, `kind`, `since`, `until`; page with `limit` and `next_cursor`. Read-only.',
   scope: 'read',
   rest: { method: 'GET', path: '/v1/runs', rest: 'query' },
   input: ListRunsInput,
   output: ListRunsResult,
-  answer: 'A page of runs, newest first.',
+  answer: 'A page of run summaries (with their output when `include=output`), newest first.',
   errors: [],
   hints: READ_ONLY,
   reply: 'json',

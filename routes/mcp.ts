@@ -99,7 +99,7 @@ const mcpRoutes: FastifyPluginAsync = async (app) => {
 
       session.track(reply.raw, request.method === 'GET');
       // The SDK hands `auth` to every handler as extra.authInfo: that is how tools learn the caller.
-      const mcpCaller: McpCaller = { caller: request.caller, scopes: request.scopes };
+      const mcpCaller: McpCaller = { caller: request.caller, scopes: request.scopes, requestId: request.id };
       (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = { token: '', clientId: request.caller.name ?? 'open', scopes: [...request.scopes], extra: { ...mcpCaller } };
       reply.hijack();
       try {

@@ -22,6 +22,7 @@ const SSE_EVENTS =
 
 const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const streams = new StreamCounter(app.config.auth.maxStreamsPerToken);
+  app.slipway.metrics.observe('sse_streams_open', () => streams.total);
   // Log streams' sockets until they close: a reader that stopped reading keeps its
   // socket busy, and the server would wait on it forever when closing. Readers resume
   // with Last-Event-ID against the next process.

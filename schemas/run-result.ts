@@ -6,6 +6,16 @@ export const RUN_STATUSES = ['queued', 'pulling', 'building', 'running', 'succee
 export const RunStatus = StringEnum(RUN_STATUSES);
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/** What the run's container used, as the engine sampled it (about once a second while it ran). */
+export const ResourceUsage = Type.Object(
+  {
+    cpu_seconds: Type.Number({ description: 'CPU time used, all cores together, in seconds.' }),
+    memory_peak_bytes: Type.Integer({ description: 'The most memory the container held at once, in bytes.' }),
+  },
+  { additionalProperties: false },
+);
+export type ResourceUsage = Static<typeof ResourceUsage>;
+
 /**
  * The result of a run. The first six fields are the original module's; the rest say
  * which run this was and how it ended.
@@ -26,6 +36,11 @@ export const RunResult = Type.Object(
     finished_at: Nullable(Type.String({ description: 'ISO 8601' })),
     stdout_truncated: Type.Boolean({ description: 'More was printed than kept (the head is here).' }),
     stderr_truncated: Type.Boolean(),
+    resource_usage: Type.Optional(
+      Type.Union([ResourceUsage, Type.Null()], {
+        description: 'CPU and peak memory of the container, from the engine\'s samples while it ran (about one a second, so the last second is not seen); null when no sample was taken (a run under a second, or no container).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

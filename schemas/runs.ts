@@ -53,14 +53,23 @@ export const ListRunsInput = Type.Object(
     until: Type.Optional(IsoTime('Only runs created before this ISO 8601 time.')),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'Page size (default 50).' })),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'From `next_cursor` of the previous page.' })),
+    include: Type.Optional(
+      StringEnum(['output'], { description: '`output`: add `stdout` and `stderr`.' }),
+    ),
   },
   { additionalProperties: false, examples: [{ status: 'succeeded', limit: 10 }] },
 );
 export type ListRunsInput = Static<typeof ListRunsInput>;
 
+/** A run in a listing: the record, with its output only when the caller asked (`include: output`). */
+export const RunListEntry = Type.Composite([Type.Omit(RunRecord, ['stdout', 'stderr']), Type.Partial(Type.Pick(RunRecord, ['stdout', 'stderr']))], {
+  additionalProperties: false,
+});
+export type RunListEntry = Static<typeof RunListEntry>;
+
 export const ListRunsResult = Type.Object(
   {
-    runs: Type.Array(RunRecord),
+    runs: Type.Array(RunListEntry),
     next_cursor: Nullable(Type.String(), { description: 'Pass as `cursor` for the next page; null on the last.' }),
   },
   { additionalProperties: false },

@@ -10,7 +10,9 @@ import { createAudit, registerRestAudit, type Audit } from './plugins/audit.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerOpenApi, registerOpenApiDocument } from './plugins/openapi.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
+import cors from '@fastify/cors';
 import { toErrorReply } from './error-reply.js';
+import { PrometheusMetrics, registerMetrics } from './metrics.js';
 import { SlipwayError } from '../lib/errors.js';
 import { createRuntime } from '../lib/runtime/create-runtime.js';
 import { Slipway } from '../lib/slipway.js';
@@ -63,10 +65,24 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     return reply.status(statusCode).send(body);
   });
 
+  // Dashboards on the origins the operator named may call the API; no other page can
+  // read an answer. Tokens travel as a Bearer header (never cookies), so no credentials mode.
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'last-event-id', 'mcp-session-id', 'mcp-protocol-version'],
+      exposedHeaders: ['location', 'retry-after', 'mcp-session-id'],
+      maxAge: 600,
+    });
+  }
+
   await registerOpenApi(app, config);
 
+  const metrics = new PrometheusMetrics();
   const runtime = createRuntime(
     {
+      metrics,
       backend: config.backend,
       docker: config.docker,
       outputCapBytes: config.outputCapBytes,
@@ -75,7 +91,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
     },
     options.logger.child({ component: 'docker' }),
   );
-  const slipway = new Slipway(runtime, slipwaySettings(config), options.logger.child({ component: 'executor' }));
+  const slipway = new Slipway(runtime, slipwaySettings(config), options.logger.child({ component: 'executor' }), metrics);
   await slipway.init();
   app.decorate('slipway', slipway);
   app.decorate('config', config);
@@ -87,6 +103,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   const audit = createAudit(options.logger);
   app.decorate('audit', audit);
   registerRestAudit(app, audit);
+  registerMetrics(app, metrics);
   await registerRateLimit(app, config);
 
   await app.register(healthRoutes);
@@ -94,6 +111,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(operationRoutes, { operations: OPERATIONS, describe: (op) => op.description(facts) });
   await app.register(runRoutes, { prefix: '/v1' });
   await app.register(mcpRoutes);
+  metrics.observe('mcp_sessions_open', () => app.mcpSessions.size);
   await app.register(uiRoutes);
   registerOpenApiDocument(app);
   return app;

@@ -58,6 +58,8 @@ export interface Config {
   /** Image patterns callers may run or pull (`python:*`, `registry.example.com/team/*`); empty allows any. */
   imageAllow: string[];
   allowBuilds: boolean;
+  /** SLIPWAY_CORS_ORIGINS: browser origins (`https://dash.example.com`) that may call the API from their pages; none by default. */
+  corsOrigins: string[];
   /** Said once at start-up (server/main.ts): SLIPWAY_* names no setting reads, with a likely intended one. */
   warnings: string[];
 }
@@ -168,6 +170,15 @@ function list(src: Source, name: string, fallback: string[]): string[] {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** Exact browser origins (`scheme://host[:port]`, no path), compared as the browser sends them. */
+function origins(src: Source, name: string): string[] {
+  const values = list(src, name, []);
+  for (const value of values) {
+    if (!/^https?:\/\/[^/\s:]+(:\d{1,5})?$/.test(value)) throw new Error(`${name} entries must be origins like https://dash.example.com or http://localhost:3000 (no path, no wildcard), got "${value}"`);
+  }
+  return values;
+}
+
 function choice(src: Source, name: string, allowed: readonly string[], fallback: string): string {
   const raw = src[name];
   if (raw === undefined || raw === '') return fallback;
@@ -261,6 +272,7 @@ export function loadConfig(env: Source = process.env): Config {
     },
     imageAllow: list(src, 'SLIPWAY_IMAGE_ALLOW', []),
     allowBuilds: bool(src, 'SLIPWAY_ALLOW_BUILDS', true),
+    corsOrigins: origins(src, 'SLIPWAY_CORS_ORIGINS'),
     warnings: [],
     runs: {
       maxConcurrent,

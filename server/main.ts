@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { ensureEngine } from './engine-provisioner.js';
+import { startupLine } from './startup-line.js';
 
 let config: Config;
 try {
@@ -38,15 +39,35 @@ try {
   process.exit(1);
 }
 
-closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
+const { close } = closeWithGrace({ delay: 15_000, skip: ['SIGINT', 'SIGTERM'] }, async ({ err }) => {
   if (err) log.error({ err }, 'closing after an error');
-  else log.info({ signal }, 'closing');
   await app.close();
 });
+// SIGINT and SIGTERM are handled here rather than by closeWithGrace: Ctrl-C under
+// `npm start` arrives twice at once (from the terminal to the whole process group, and
+// forwarded by npm), and closeWithGrace takes any second signal as "exit now". A repeat
+// within ECHO_MS is that echo; a later one is an impatient operator, and exits at once.
+const ECHO_MS = 1000;
+let firstSignalAt: number | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now();
+      log.info({ signal }, 'closing');
+      void close();
+    } else if (Date.now() - firstSignalAt > ECHO_MS) {
+      log.error({ signal }, 'second signal while closing, exiting now');
+      process.exit(1);
+    }
+  });
+}
 
+let address: string;
 try {
-  await app.listen({ host: config.host, port: config.port });
+  address = await app.listen({ host: config.host, port: config.port });
 } catch (err) {
   console.error(`slipway: cannot listen on ${config.host}:${config.port} (HOST, PORT): ${(err as Error).message}`);
   process.exit(1);
 }
+const engine = await app.slipway.engineVersion().catch((err: Error) => err);
+log.info({ address, backend: config.backend, instance: config.instance, dataDir: config.dataDir }, startupLine(config, address, engine));

@@ -9,6 +9,13 @@ export class StreamCounter {
 
   constructor(private readonly maxPerCaller: number) {}
 
+  /** Streams open now, all callers together (a metrics gauge). */
+  get total(): number {
+    let sum = 0;
+    for (const count of this.open.values()) sum += count;
+    return sum;
+  }
+
   /** Counts a stream for `key`, or throws 429; call the returned function when it ends. */
   acquire(key: string): () => void {
     const count = this.open.get(key) ?? 0;

@@ -14,6 +14,7 @@ import type { EngineIdentity } from './engine-flavour.js';
 import { LogDemuxer, type OutputStream } from './log-demux.js';
 import { OutputCollector } from '../output-collector.js';
 import { ResumePoint, type EarlierOutput } from '../resume-point.js';
+import { UsageSampler } from './usage-sampler.js';
 import type { RunEvent } from '../run-events.js';
 import type { RunResult, RunStatus } from '../../schemas/run-result.js';
 
@@ -117,6 +118,7 @@ export async function superviseContainer(
   const drained = pipeline(s.output, new LogDemuxer(onFrame)).catch((err) =>
     log.debug({ runId: s.runId, err: String(err) }, 'output stream ended with an error'),
   );
+  const usage = new UsageSampler(docker, s.container, log);
   active.add({ runId: s.runId, containerId: s.container.id, stop });
   const onAbort = (): void => void stop('cancelled');
   s.signal?.addEventListener('abort', onAbort, { once: true });
@@ -150,8 +152,10 @@ export async function superviseContainer(
       finished_at: finishedAt.toISOString(),
       stdout_truncated: collected.stdout.truncated || lostOutput,
       stderr_truncated: collected.stderr.truncated || lostOutput,
+      resource_usage: usage.usage(),
     };
   } finally {
+    usage.stop();
     clearTimeout(timer);
     s.signal?.removeEventListener('abort', onAbort);
     active.delete(s.runId);

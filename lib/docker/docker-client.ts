@@ -7,6 +7,7 @@
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { SlipwayError, type ErrorCode } from '../errors.js';
+import { NO_METRICS, secondsSince, type Metrics } from '../metrics.js';
 
 export type EngineContainer = Docker.Container;
 
@@ -97,15 +98,20 @@ export class DockerClient {
     /** Protected: nothing past the backends' folders reaches dockerode (the builder gets a narrow view, ./docker-builder.ts; lib/swarm/ extends this class). */
     protected readonly engine: Docker,
     protected readonly log: Logger,
+    /** Each call's latency and failure, by operation (`what`). */
+    protected readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   protected async call<T>(what: string, context: Record<string, unknown>, fn: () => Promise<T>, notFound?: ErrorCode): Promise<T> {
     this.log.debug(context, `engine ${what}`);
+    const start = performance.now();
     try {
       const result = await fn();
+      this.metrics.engineCall(what, secondsSince(start), false);
       this.log.debug(context, `engine ${what} done`);
       return result;
     } catch (err) {
+      this.metrics.engineCall(what, secondsSince(start), true);
       const mapped = toSlipwayError(err, notFound);
       this.log.debug({ ...context, err: engineMessage(err), code: mapped.code }, `engine ${what} failed`);
       throw mapped;
@@ -139,6 +145,7 @@ export class DockerClient {
     signal?.throwIfAborted();
     let abort: (() => void) | undefined;
     this.log.debug({ image: ref }, 'engine pull');
+    const start = performance.now();
     try {
       // The engine answers only once the registry does: the request itself must be abortable.
       const stream = await this.engine.pull(ref, { ...(authconfig ? { authconfig } : {}), ...(signal ? { abortSignal: signal } : {}) });
@@ -161,8 +168,10 @@ export class DockerClient {
           },
         );
       });
+      this.metrics.engineCall('pull', secondsSince(start), false);
       this.log.debug({ image: ref }, 'engine pull done');
     } catch (err) {
+      this.metrics.engineCall('pull', secondsSince(start), true);
       // A cancelled pull fails with the caller's reason, not as an engine error.
       if (signal?.aborted) throw signal.reason;
       const mapped = pullError(ref, err);
@@ -201,6 +210,14 @@ export class DockerClient {
   async logs(container: EngineContainer, options: { follow: boolean; timestamps?: boolean }): Promise<NodeJS.ReadableStream> {
     return this.call('container logs', { container: container.id }, async () => {
       const stream = await container.logs({ follow: options.follow as true, stdout: true, stderr: true, timestamps: options.timestamps ?? false });
+      return stream as unknown as NodeJS.ReadableStream;
+    });
+  }
+
+  /** The engine's resource samples of a running container (newline-delimited JSON, about one a second) until it stops. */
+  async stats(container: EngineContainer): Promise<NodeJS.ReadableStream> {
+    return this.call('container stats', { container: container.id }, async () => {
+      const stream = await container.stats({ stream: true });
       return stream as unknown as NodeJS.ReadableStream;
     });
   }

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { LABEL_RUN_ID } from '../labels.js';
+import { NO_METRICS, type Metrics } from '../metrics.js';
 import { packFiles } from '../payload-files.js';
 import type { PullProgress } from '../run-events.js';
 import type {
@@ -62,9 +63,10 @@ export class DockerRuntime implements ContainerRuntime {
     connection: DockerConnection,
     private readonly settings: ExecutorSettings,
     private readonly log: Logger,
+    metrics: Metrics = NO_METRICS,
   ) {
     const engine = new Docker(connection as Docker.DockerOptions);
-    this.client = new DockerClient(engine, log);
+    this.client = new DockerClient(engine, log, metrics);
     this.engine = new EngineIdentity(this.client);
     this.executor = new Executor(this.client, this.engine, settings, log);
     this.builder = new DockerBuilder(this.client);

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { DockerRuntime, type DockerConnection } from '../docker/docker-runtime.js';
 import { invalidInput } from '../errors.js';
 import { SwarmRuntime } from '../swarm/swarm-runtime.js';
+import type { Metrics } from '../metrics.js';
 import type { ContainerRuntime } from './container-runtime.js';
 
 export interface RuntimeSettings {
@@ -16,10 +17,12 @@ export interface RuntimeSettings {
   outputCapBytes: number;
   outputLimitBytes: number;
   stopGraceSeconds: number;
+  /** Where engine call latencies and failures are counted (lib/metrics.ts). */
+  metrics?: Metrics | undefined;
 }
 
 const BACKENDS: Record<string, (settings: RuntimeSettings, log: Logger) => ContainerRuntime> = {
-  docker: (s, log) => new DockerRuntime(s.docker, s, log),
+  docker: (s, log) => new DockerRuntime(s.docker, s, log, s.metrics),
   // DOCKER_HOST names a Swarm manager.
   swarm: (s, log) => new SwarmRuntime(s.docker, s, log),
 };

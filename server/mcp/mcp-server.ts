@@ -43,8 +43,8 @@ export interface McpServerDeps {
   instructions: string;
 }
 
-/** The caller as it travels from the HTTP request to the tool handler. */
-export type McpCaller = Who;
+/** The caller as it travels from the HTTP request to the tool handler, with that request's id (for the audit line). */
+export type McpCaller = Who & { requestId?: string | undefined };
 
 /**
  * Who made this request: routes/mcp.ts hangs the authenticated caller on the
@@ -79,7 +79,7 @@ export function createMcpServer(deps: McpServerDeps, session: SessionState): Ser
     const who = callerOf(extra.authInfo);
     const args = request.params.arguments;
     const audit = (outcome: string, result?: unknown): void =>
-      auditCall(deps.audit, { op: `mcp tools/call ${op.tool}`, caller: who?.caller, input: args, result, outcome });
+      auditCall(deps.audit, { op: `mcp tools/call ${op.tool}`, caller: who?.caller, input: args, result, outcome, requestId: who?.requestId, rpcId: extra.requestId });
     const endCall = session.beginCall();
     const keepStream = closeStreamOfLongCall(extra.closeSSEStream, deps.ssePolling);
     const notifier = new RunNotifier((n) => extra.sendNotification(n), request.params._meta?.progressToken, () => session.logLevel);

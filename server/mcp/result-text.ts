@@ -21,9 +21,12 @@ export function tail(text: string): string {
   return omitted + kept;
 }
 
+const mebibytes = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+
 export function runText(r: RunResult): string {
   const exit = r.exit_code === null ? 'no exit code' : `exit code ${r.exit_code}`;
   const head = [`status: ${r.status}, ${exit}, ${r.execution_time} s`, `run ${r.run_id}, image ${r.image}`];
+  if (r.resource_usage) head.push(`used ${r.resource_usage.cpu_seconds} s of CPU, memory peak ${mebibytes(r.resource_usage.memory_peak_bytes)} MiB`);
   if (r.error_message) head.push(`error: ${r.error_message}`);
   const blocks = [head.join('\n')];
   for (const stream of ['stdout', 'stderr'] as const) {

@@ -16,6 +16,10 @@ export interface AuditEntry {
   run_id?: string | undefined;
   /** The HTTP status (with the run status), or the run status, or the error code. */
   outcome: string | number;
+  /** Fastify's id of the HTTP request (`reqId` on the request's own log lines). */
+  request_id?: string | undefined;
+  /** On MCP, the JSON-RPC id of the tools/call. */
+  rpc_id?: string | number | undefined;
 }
 
 export type Audit = (entry: AuditEntry) => void;
@@ -46,6 +50,8 @@ export interface AuditedCall {
   /** The answer, when there was one: its run id and status are recorded. */
   result?: unknown;
   outcome: string | number;
+  requestId?: string | undefined;
+  rpcId?: string | number | undefined;
 }
 
 /** The one audit line of a call, from either door. */
@@ -56,10 +62,16 @@ export function auditCall(audit: Audit, call: AuditedCall): void {
     image: imageOf(call.input),
     run_id: stringField(call.result, 'run_id') ?? stringField(call.input, 'run_id'),
     outcome: call.outcome,
+    request_id: call.requestId,
+    rpc_id: call.rpcId,
   });
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `false` on monitoring reads (GET /metrics): authenticated like any route, not audited. */
+    audit?: boolean;
+  }
   interface FastifyRequest {
     /** The answer of the operation this request called (routes/operations.ts), for its audit line. */
     operationResult?: unknown;
@@ -71,6 +83,7 @@ export function registerRestAudit(app: FastifyInstance, audit: Audit): void {
   app.addHook('onResponse', async (request, reply) => {
     const scope = request.routeOptions.config?.scope;
     if (!scope || scope === 'mcp') return; // MCP calls are audited per tool call
+    if (request.routeOptions.config?.audit === false) return; // a scrape every few seconds is not a call worth a line
     const status = stringField(request.operationResult, 'status');
     auditCall(audit, {
       op: `${request.method} ${request.routeOptions.url}`,
@@ -78,6 +91,7 @@ export function registerRestAudit(app: FastifyInstance, audit: Audit): void {
       input: { ...(request.params as object | undefined), ...(request.body as object | undefined) },
       result: request.operationResult,
       outcome: status && reply.statusCode < 300 ? `${reply.statusCode} ${status}` : reply.statusCode,
+      requestId: request.id,
     });
   });
 }

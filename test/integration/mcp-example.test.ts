@@ -24,7 +24,7 @@ function runExample(args: string[]): Promise<{ code: number; stdout: string; std
 t.test('examples/mcp-client.mjs lists the tools and runs a container', async (t) => {
   const res = await runExample([`${gw.url}/mcp`, BUSYBOX_IMAGE, 'sh', '-c', 'echo hello from the example; echo done']);
   t.equal(res.code, 0, res.stderr);
-  t.match(res.stdout, /^tools: execute_docker_container, execute_with_payload, build_and_execute_github_repo, list_languages, list_runs, get_run, get_run_logs, cancel_run, list_running_containers, stop_container, pull_docker_image, get_server_info\n/);
+  t.match(res.stdout, /^tools: execute_docker_container, execute_with_payload, build_and_execute_github_repo, list_languages, list_runs, get_run, get_run_logs, cancel_run, list_running_containers, stop_container, pull_docker_image, get_server_info, create_sandbox, list_sandboxes, get_sandbox, delete_sandbox, extend_sandbox_ttl, sandbox_exec, sandbox_write_files, sandbox_read_file, sandbox_list_files\n/);
   t.match(res.stdout, /status: succeeded, exit code 0/);
   t.match(res.stdout, /stdout:\nhello from the example\ndone\n/);
   const json = JSON.parse(res.stdout.slice(res.stdout.indexOf('\n{')));

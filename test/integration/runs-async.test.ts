@@ -114,3 +114,19 @@ t.test('records and logs expire after the retention', async (t) => {
   t.equal((await short.request('GET', `/v1/runs/${res.body.run_id}`)).status, 404, 'the record expired');
   t.notOk(existsSync(logFile), 'the log file went with it');
 });
+
+t.test('listing gives summaries without output unless include=output asks; the run itself keeps it', async (t) => {
+  const ran = await gw.request('POST', '/v1/containers/run', sh('echo listed-output; echo listed-error >&2'));
+  t.equal(ran.body.status, 'succeeded');
+  const summaries = await gw.request('GET', '/v1/runs?limit=1');
+  t.equal(summaries.status, 200);
+  t.equal(summaries.body.runs[0].run_id, ran.body.run_id);
+  t.match(summaries.body.runs[0], { status: 'succeeded', exit_code: 0, kind: 'image', stdout_truncated: false });
+  t.notOk('stdout' in summaries.body.runs[0] || 'stderr' in summaries.body.runs[0], 'no output bodies in a summary');
+  const full = await gw.request('GET', '/v1/runs?limit=1&include=output');
+  t.match(full.body.runs[0], { run_id: ran.body.run_id, stdout: 'listed-output\n', stderr: 'listed-error\n' });
+  t.match((await gw.request('GET', `/v1/runs/${ran.body.run_id}`)).body, { stdout: 'listed-output\n', stderr: 'listed-error\n' });
+  const bad = await gw.request('GET', '/v1/runs?include=everything');
+  t.equal(bad.status, 400);
+  t.match(bad.body.error, { field: 'include', message: /output/ });
+});

@@ -75,6 +75,7 @@ t.test('insert records a queued run; get reads it back', async (t) => {
     request_hash: 'h1',
     error_code: null,
     build: null,
+    resource_usage: null,
   });
   t.ok(run.created_at >= before && run.created_at <= new Date().toISOString(), 'created now, ISO');
   t.strictSame(runs.get('r1'), run);
@@ -246,4 +247,33 @@ t.test('records survive reopening the database', async (t) => {
   t.teardown(() => second.close());
   t.match(second.get('r1'), { status: 'succeeded', stdout: 'out' });
   t.equal(second.byIdempotencyKey('alice', 'k')?.run_id, 'r1');
+});
+
+t.test('resource usage is kept with the result, and null for a run that had none', async (t) => {
+  const { runs } = store(t);
+  runs.insert(newRun('r1'));
+  runs.finish('r1', result('r1', { resource_usage: { cpu_seconds: 1.5, memory_peak_bytes: 104_857_600 } }), false);
+  t.strictSame(runs.get('r1')?.resource_usage, { cpu_seconds: 1.5, memory_peak_bytes: 104_857_600 });
+  runs.insert(newRun('r2'));
+  runs.finish('r2', result('r2', { resource_usage: null }), false);
+  t.equal(runs.get('r2')?.resource_usage, null);
+});
+
+t.test('a database from before resource usage gains its columns; its runs show none', async (t) => {
+  const dir = t.testdir();
+  // The table as the first releases made it: no error_code, no resource usage.
+  const old = new Database(join(dir, 'runs.sqlite3'));
+  old.exec(`CREATE TABLE runs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, image TEXT NOT NULL, owner TEXT, idempotency_key TEXT,
+    request_hash TEXT, container_id TEXT, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, exit_code INTEGER,
+    execution_time REAL NOT NULL DEFAULT 0, error_message TEXT, stdout TEXT NOT NULL DEFAULT '', stderr TEXT NOT NULL DEFAULT '',
+    stdout_truncated INTEGER NOT NULL DEFAULT 0, stderr_truncated INTEGER NOT NULL DEFAULT 0, log_truncated INTEGER NOT NULL DEFAULT 0,
+    timeout_ms INTEGER NOT NULL, extra TEXT)`);
+  old.prepare("INSERT INTO runs (id, kind, status, image, created_at, timeout_ms) VALUES ('old', 'image', 'succeeded', 'busybox', '2026-01-01T00:00:00.000Z', 1000)").run();
+  old.close();
+  const runs = new RunStore(dir);
+  t.teardown(() => runs.close());
+  t.match(runs.get('old'), { status: 'succeeded', resource_usage: null, error_code: null });
+  runs.insert(newRun('new'));
+  runs.finish('new', result('new', { resource_usage: { cpu_seconds: 0.25, memory_peak_bytes: 4096 } }), false);
+  t.strictSame(runs.get('new')?.resource_usage, { cpu_seconds: 0.25, memory_peak_bytes: 4096 });
 });

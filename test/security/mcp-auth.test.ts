@@ -27,7 +27,7 @@ t.test('tools are listed and callable by scope', async (t) => {
   const viewer = await connectClient(gw.url, withToken('viewer-token'));
   t.teardown(() => viewer.close());
   const { tools } = await viewer.client.listTools();
-  t.same(tools.map((tool) => tool.name).sort(), ['get_run', 'get_run_logs', 'get_server_info', 'list_languages', 'list_running_containers', 'list_runs']);
+  t.same(tools.map((tool) => tool.name).sort(), ['get_run', 'get_run_logs', 'get_sandbox', 'get_server_info', 'list_languages', 'list_running_containers', 'list_runs', 'list_sandboxes', 'sandbox_list_files', 'sandbox_read_file']);
   const refused = (await viewer.client.callTool({ name: 'execute_docker_container', arguments: { image: BUSYBOX_IMAGE, command: ['true'] } })) as any;
   t.equal(refused.isError, true);
   t.match(refused.content[0].text, /SLIPWAY_ERR_SCOPE_MISSING: this token lacks the "run" scope/);

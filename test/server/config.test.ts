@@ -135,9 +135,16 @@ t.test('bad values stop start-up naming the variable and the value', async (t) =
     [{ SLIPWAY_LANGUAGE_PRESETS: '{"python":{"command":"python3 main.py"}}' }, /^SLIPWAY_LANGUAGE_PRESETS\["python"\]\.command must be a non-empty array/],
     [{ SLIPWAY_MCP_ALLOWED_HOSTS: 'localhost,http://x/' }, /^SLIPWAY_MCP_ALLOWED_HOSTS holds "http:\/\/x\/", which is not host or host:port, or \*$/],
     [{ SLIPWAY_MCP_ALLOWED_ORIGINS: 'example.com' }, /^SLIPWAY_MCP_ALLOWED_ORIGINS holds "example\.com", which is not scheme:\/\/host/],
+    [{ SLIPWAY_CORS_ORIGINS: '*' }, /^SLIPWAY_CORS_ORIGINS entries must be origins like https:\/\/dash\.example\.com .*got "\*"$/],
+    [{ SLIPWAY_CORS_ORIGINS: 'https://dash.example.com/ui' }, /^SLIPWAY_CORS_ORIGINS entries must be origins/],
   ];
   for (const [env, message] of cases) t.throws(() => loadConfig(env), { message }, JSON.stringify(env));
   t.throws(() => loadConfig({ SLIPWAY_GIT_OBJECT_MAX_BYTES: String(2 ** 31) }), { message: /^SLIPWAY_GIT_OBJECT_MAX_BYTES must be below 2 GiB/ }, 'an object bound isomorphic-git would read as negative');
+});
+
+t.test('CORS: no origin by default, an allow-list of exact origins when set', async (t) => {
+  t.same(loadConfig({}).corsOrigins, []);
+  t.same(loadConfig({ SLIPWAY_CORS_ORIGINS: 'https://dash.example.com, http://localhost:3000' }).corsOrigins, ['https://dash.example.com', 'http://localhost:3000']);
 });
 
 t.test('a new language through SLIPWAY_LANGUAGE_PRESETS is accepted', async (t) => {
