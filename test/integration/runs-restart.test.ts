@@ -127,6 +127,8 @@ t.test('a stalled SSE reader while a run prints hundreds of megabytes leaves mem
   t.equal(final.stdout.length, 1024 * 1024, 'kept exactly the per-stream cap');
   const growthMb = (peak - baseline) / 2 ** 20;
   t.comment(`gateway RSS: baseline ${(baseline / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB while ${MB} MB went by`);
-  t.ok(growthMb < 96, `memory stayed flat (grew ${growthMb.toFixed(0)} MiB for ${MB} MB of output)`);
+  // Buffering the output would grow by the 300 MB itself. The bound leaves room for the
+  // heap V8 keeps between collections: Node 24 grew 114 MiB here under load (Node 20: ~40).
+  t.ok(growthMb < 160, `memory stayed flat (grew ${growthMb.toFixed(0)} MiB for ${MB} MB of output)`);
   await gw.kill('SIGTERM');
 });
