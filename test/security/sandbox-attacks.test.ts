@@ -63,7 +63,9 @@ t.test('filling the workspace ends in ENOSPC at its bound, and the sandbox works
 
 t.test('a fork bomb in an exec meets the pids limit, is killed at its timeout, and the next exec works', async (t) => {
   const bomb = await exec(['sh', '-c', 'b() { b | b & }; b; sleep 30'], { timeout: 3 });
-  t.equal(bomb.body.status, 'timed_out', JSON.stringify(bomb.body).slice(0, 300));
+  // Bounded either way: it runs into its timeout, or the shell's own last fork (`sleep 30`)
+  // meets the pids limit first and it ends failed. What matters is what follows.
+  t.match(bomb.body.status, /^(timed_out|failed)$/, JSON.stringify(bomb.body).slice(0, 300));
   const next = await exec(['sh', '-c', 'echo alive; ps -o pid | wc -l']);
   t.equal(next.body.status, 'succeeded');
   t.match(next.body.stdout, /^alive\n/);
