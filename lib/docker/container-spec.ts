@@ -6,22 +6,14 @@
  */
 import { posix } from 'node:path';
 import type { ContainerCreateOptions } from 'dockerode';
-import type { ResolvedLimits } from '../policy.js';
+import type { RunSpec } from '../runtime/container-runtime.js';
 
-export interface ContainerSpecInput {
+/** The run's own fields come from the seam's RunSpec; the rest is how this backend lays them out. */
+export interface ContainerSpecInput extends Pick<RunSpec, 'image' | 'cmd' | 'entrypoint' | 'env' | 'workingDir' | 'user' | 'labels' | 'limits' | 'runtime'> {
   /** Container name: `slipway-<run id>`, so operators can tell runs apart in `docker ps`. */
   name?: string | undefined;
-  image: string;
-  cmd?: string[] | undefined;
-  entrypoint?: string[] | undefined;
-  env?: Record<string, string> | undefined;
-  workingDir?: string | undefined;
-  user?: string | undefined;
-  labels: Record<string, string>;
-  limits: ResolvedLimits;
   openStdin: boolean;
   stopGraceSeconds: number;
-  runtime?: string | undefined;
   /** A Slipway-created, labelled volume mounted at `target` (payload files go in here); `readOnly` for a sandbox's agent. */
   volume?: { name: string; target: string; readOnly?: boolean | undefined } | undefined;
   /** More tmpfs mounts beside /tmp (a sandbox's workspace), destination to options. */

@@ -8,6 +8,7 @@ import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { SlipwayError, type ErrorCode } from '../errors.js';
 import { NO_METRICS, secondsSince, type Metrics } from '../metrics.js';
+import type { ImageInfo, RuntimeVersion } from '../runtime/container-runtime.js';
 
 export type EngineContainer = Docker.Container;
 
@@ -124,6 +125,19 @@ export class DockerClient {
 
   version(): Promise<Docker.DockerVersion> {
     return this.call('version', {}, () => this.engine.version());
+  }
+
+  /** The engine's version in the seam's terms, for a backend named `backend` (Docker and Swarm share it). */
+  async runtimeVersion(backend: string): Promise<RuntimeVersion> {
+    const v = await this.version();
+    return { backend, version: v.Version, apiVersion: v.ApiVersion };
+  }
+
+  /** The image in the seam's terms (id, digest, labels), or null when the engine does not have it. */
+  async imageInfo(ref: string): Promise<ImageInfo | null> {
+    const info = await this.inspectImage(ref);
+    if (!info) return null;
+    return { id: info.Id, digest: info.RepoDigests?.[0]?.split('@')[1] ?? null, labels: info.Config?.Labels ?? {} };
   }
 
   /** Image inspect, or null when the engine does not have it. */

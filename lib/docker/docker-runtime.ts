@@ -78,15 +78,12 @@ export class DockerRuntime implements ContainerRuntime {
     await this.engine.flavour().catch((err) => this.log.warn({ err: String(err) }, 'engine version unknown'));
   }
 
-  async version(): Promise<RuntimeVersion> {
-    const v = await this.client.version();
-    return { backend: this.backend, version: v.Version, apiVersion: v.ApiVersion };
+  version(): Promise<RuntimeVersion> {
+    return this.client.runtimeVersion(this.backend);
   }
 
-  async imageInfo(ref: string): Promise<ImageInfo | null> {
-    const info = await this.client.inspectImage(ref);
-    if (!info) return null;
-    return { id: info.Id, digest: info.RepoDigests?.[0]?.split('@')[1] ?? null, labels: info.Config?.Labels ?? {} };
+  imageInfo(ref: string): Promise<ImageInfo | null> {
+    return this.client.imageInfo(ref);
   }
 
   pullImage(ref: string, options: PullOptions = {}): Promise<void> {

@@ -76,16 +76,13 @@ export class SwarmRuntime implements ContainerRuntime {
     return (await this.report.value).details;
   }
 
-  async version(): Promise<RuntimeVersion> {
-    const v = await this.client.version();
-    return { backend: this.backend, version: v.Version, apiVersion: v.ApiVersion };
+  version(): Promise<RuntimeVersion> {
+    return this.client.runtimeVersion(this.backend);
   }
 
   /** The image as the manager has it: the nodes use their own copies (or pull them) when a task starts. */
-  async imageInfo(ref: string): Promise<ImageInfo | null> {
-    const info = await this.client.inspectImage(ref);
-    if (!info) return null;
-    return { id: info.Id, digest: info.RepoDigests?.[0]?.split('@')[1] ?? null, labels: info.Config?.Labels ?? {} };
+  imageInfo(ref: string): Promise<ImageInfo | null> {
+    return this.client.imageInfo(ref);
   }
 
   /** Pulls onto the manager (which checks the reference and the registry); each node pulls for itself when its task starts. */
