@@ -3,9 +3,8 @@
  * synchronous and in WAL mode, so a record survives the gateway being killed at any
  * moment; the engine is the other half of the truth (lib/reconcile.ts).
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openDatabase } from './database.js';
 import type { RunKind } from './labels.js';
 import type { RepoBuildInfo } from './repo-build.js';
 import type { RepoBuildResult } from '../schemas/repo-run.js';
@@ -159,11 +158,7 @@ export class RunStore {
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, 'runs.sqlite3'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.db = openDatabase(dataDir, SCHEMA);
     this.upgrade();
   }
 

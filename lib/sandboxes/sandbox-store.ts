@@ -4,9 +4,8 @@
  * the engine's labelled containers are the other half of the truth (sandbox-manager.ts
  * reconciles the two at start).
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../database.js';
 import type { SandboxRecord } from '../../schemas/sandboxes.js';
 
 export type SandboxState = SandboxRecord['state'];
@@ -68,11 +67,7 @@ export class SandboxStore {
   private readonly db: Database.Database;
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, 'runs.sqlite3'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.db = openDatabase(dataDir, SCHEMA);
   }
 
   /**
