@@ -147,6 +147,11 @@ if ('skip' in launched) {
     t.match(page.url(), /owner=ci/, 'the filter is in the address');
     await page.selectOption('select[name=status]', 'cancelled');
     await page.locator(`tr[data-run-id="${theirs}"]`).waitFor({ state: 'detached' });
+    // The table is redrawn after the filtered fetch answers: wait for the redrawn rows, not
+    // the moment between clearing and drawing (an empty list there failed under load).
+    await page
+      .waitForFunction(() => document.querySelectorAll('tbody [data-status]').length >= 2, undefined, { timeout: 20_000 })
+      .catch(() => undefined);
     const statuses = await page.locator('tbody [data-status]').allTextContents();
     t.ok(statuses.length >= 2 && statuses.every((s) => s === 'cancelled'), `only cancelled runs of ci: ${statuses.join(', ')}`);
     await page.selectOption('select[name=kind]', 'payload');
