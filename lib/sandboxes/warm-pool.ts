@@ -81,8 +81,10 @@ export interface WarmPoolDeps {
   ensureImage: (ref: string) => Promise<void>;
   metrics: Metrics;
   log: Logger;
-  /** Back-off after a failed create: first wait and longest wait (tests shorten them). */
+  /** Back-off after a failed create: first wait and longest wait. */
   backoff?: { firstMs: number; maxMs: number } | undefined;
+  /** How a back-off waits (resolves early when `signal` aborts); tests take the clock in hand. */
+  wait?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
 interface Pooled {
@@ -258,7 +260,7 @@ export class WarmPool {
         entry.failures++;
         const waitMs = Math.min(backoff.maxMs, backoff.firstMs * 2 ** (entry.failures - 1));
         this.deps.log.warn({ pool: entry.settings.key, err: String(err), retryInMs: waitMs }, 'creating a pooled container failed');
-        await sleep(waitMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+        await (this.deps.wait ?? abortableSleep)(waitMs, this.stopping.signal);
       } finally {
         entry.creating--;
       }
@@ -283,6 +285,10 @@ export class WarmPool {
       .removeSandbox({ ...ownedLabels(this.deps.instance), [LABEL_SANDBOX_ID]: sandboxId })
       .catch((err) => this.deps.log.warn({ sandbox: sandboxId, err: String(err) }, 'removing a pooled container failed'));
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, { signal }).catch(() => undefined);
 }
 
 function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
