@@ -125,7 +125,7 @@ export class Slipway {
     this.pool = new WarmPool({
       runtime, instance: settings.instance, settings: settings.pool ?? NO_POOL, limits: poolLimits, runtimeName: settings.policy.runtime, metrics,
       log: log.child({ component: 'warm-pool' }),
-      ensureImage: (ref) => this.images.ensure(ref, 'missing').then(() => undefined),
+      ensureImage: (ref, signal) => this.images.ensure(ref, 'missing', undefined, signal).then(() => undefined),
       spec: (sandboxId, entry, labels) => this.sandboxes.containerSpec({ sandboxId, image: entry.image, env: entry.env, labels, limits: poolLimits, runtime: settings.policy.runtime }),
     });
     this.sandboxes = new SandboxManager({

@@ -30,7 +30,13 @@ import type { ResolvedLimits } from '../policy.js';
 import type { ContainerRuntime, SandboxSpec } from '../runtime/container-runtime.js';
 import type { PoolEntrySettings, PoolSettings } from './pool-settings.js';
 
-/** A container taken from the pool: yours alone, for one use. */
+/**
+ * A container taken from the pool: yours alone, for one use. It is a sandbox container
+ * (lib/sandboxes/agent.ts): running its keep-alive, the agent busybox read-only at
+ * /.slipway, a /workspace tmpfs owned by the payload user, hardened with the server's
+ * default limits. Run in it with `runtime.exec` (per-exec env and working directory), then
+ * `discard` it: whatever it ran must never meet another caller.
+ */
 export interface ClaimedContainer {
   containerId: string;
   /** Assigned at creation: the container's `io.slipway.sandbox-id` (and run id) label and its name's suffix. */
@@ -44,7 +50,7 @@ export interface ClaimedContainer {
 
 /** What a claim needs to match: a pooled container is the same container a cold create would make, or it is not used. */
 export interface ClaimRequest {
-  /** The container's whole environment (a preset's, then the caller's); default none. */
+  /** The container's whole environment: a preset's, plus a sandbox caller's `environment`; default none. (A run can put its own environment on each exec instead, and claim with the preset's alone.) */
   env?: Record<string, string> | undefined;
   /** The resolved limits; default the server's defaults (the pool's own). */
   limits?: ResolvedLimits | undefined;
@@ -77,8 +83,8 @@ export interface WarmPoolDeps {
   runtimeName?: string | undefined;
   /** The spec of a sandbox container (SandboxManager.containerSpec): one recipe for cold and pooled. */
   spec: (sandboxId: string, entry: PoolEntrySettings, labels: Record<string, string>) => Promise<SandboxSpec>;
-  /** Makes sure the image is there (pulled if missing). */
-  ensureImage: (ref: string) => Promise<void>;
+  /** Makes sure the image is there (pulled if missing); `signal` aborts a pull when the pool drains. */
+  ensureImage: (ref: string, signal: AbortSignal) => Promise<void>;
   metrics: Metrics;
   log: Logger;
   /** Back-off after a failed create: first wait and longest wait. */
@@ -269,7 +275,7 @@ export class WarmPool {
 
   private async create(entry: PoolEntrySettings): Promise<Pooled> {
     const sandboxId = randomUUID();
-    await this.deps.ensureImage(entry.image);
+    await this.deps.ensureImage(entry.image, this.stopping.signal);
     const spec = await this.deps.spec(sandboxId, entry, poolLabels(this.deps.instance, sandboxId, entry.key));
     this.creatingIds.add(sandboxId);
     try {
