@@ -182,3 +182,22 @@ t.test('a sandbox create claims from the pool, a refused one claims nothing, and
   await second.slipway.sandboxes.delete(box.sandbox_id, second.slipway.openCaller);
   t.notOk(runtime.containers.has(idleId), 'delete removes it');
 });
+
+t.test('a claimed sandbox is its creator\'s alone, and the sweep deletes it like any other, releasing it from the pool\'s count', async (t) => {
+  const runtime = new FakeRuntime();
+  runtime.images.set(IMAGE, { id: 'sha256:busybox', digest: null, labels: {} });
+  const { slipway } = fakeSlipway(t, { runtime, env: { SLIPWAY_POOL: JSON.stringify({ [IMAGE]: 1 }) } });
+  await slipway.init();
+  await full(slipway.pool, 1);
+  const alice = { ...slipway.openCaller, name: 'alice', seesAll: false };
+  const bob = { ...slipway.openCaller, name: 'bob', seesAll: false };
+  const box = await slipway.createSandbox({ image: IMAGE, ttl_seconds: 60 }, alice);
+  t.equal(runtime.containers.get(box.container_id!)?.labels[LABEL_KIND], 'pool', 'from the pool');
+  t.equal(box.owner, 'alice');
+  t.throws(() => slipway.sandboxes.get(box.sandbox_id, bob), { code: 'SLIPWAY_ERR_SANDBOX_NOT_FOUND' }, 'another caller does not see it');
+  t.same(slipway.sandboxes.list(bob), []);
+  t.equal(slipway.pool.state()[0]!.claimed, 1);
+  t.same(await slipway.sandboxes.sweep(new Date(Date.now() + 61_000)), [box.sandbox_id], 'the sweep deletes it at its TTL');
+  t.notOk(runtime.containers.has(box.container_id!), 'with its container');
+  t.equal(slipway.pool.state()[0]!.claimed, 0, 'and the pool no longer counts it');
+});
