@@ -23,6 +23,19 @@ export function sandboxLabels(instance: string, sandboxId: string, owner: string
   return { ...runLabels(instance, sandboxId, 'exec', owner), [LABEL_KIND]: 'sandbox', [LABEL_SANDBOX_ID]: sandboxId };
 }
 
+/** On a warm pool's container and agent volume: the SLIPWAY_POOL key it was made for. */
+export const LABEL_POOL = 'io.slipway.pool';
+
+/**
+ * The labels of a warm pool's container: those of the sandbox it will become, id assigned
+ * ahead of time (labels cannot change after create, so the claimed container already
+ * carries its sandbox's id), with kind `pool` and no owner: the sandbox record in SQLite
+ * says whose it is once claimed.
+ */
+export function poolLabels(instance: string, sandboxId: string, poolKey: string): Record<string, string> {
+  return { ...sandboxLabels(instance, sandboxId, null), [LABEL_KIND]: 'pool', [LABEL_POOL]: poolKey };
+}
+
 /** The labels of one run's container and volume. */
 export function runLabels(instance: string, runId: string, kind: RunKind, owner: string | null = null): Record<string, string> {
   return {

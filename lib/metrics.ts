@@ -16,6 +16,7 @@ export type GaugeName =
   | 'sandboxes_live'
   | 'pool_idle'
   | 'pool_claimed'
+  | 'pool_replenishing'
   | 'sse_streams_open'
   | 'mcp_sessions_open';
 

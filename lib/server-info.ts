@@ -6,6 +6,7 @@
 import type { Caller } from './caller.js';
 import type { RuntimeVersion } from './runtime/container-runtime.js';
 import type { ServerInfo } from '../schemas/server-info.js';
+import type { PoolEntryState } from './sandboxes/warm-pool.js';
 
 export interface ServerBounds {
   instance: string;
@@ -18,7 +19,7 @@ export type EngineState = { backend: string; version: RuntimeVersion } | { backe
 
 const limits = (l: Caller['policy']['defaults']) => ({ memory_bytes: l.memoryBytes, cpus: l.cpus, pids_limit: l.pidsLimit, timeout_seconds: l.timeoutSeconds });
 
-export function describeServer(caller: Caller, bounds: ServerBounds, engine: EngineState, owners: () => string[]): ServerInfo {
+export function describeServer(caller: Caller, bounds: ServerBounds, engine: EngineState, owners: () => string[], pool: PoolEntryState[] = []): ServerInfo {
   const p = caller.policy;
   const reached = 'version' in engine;
   return {
@@ -50,6 +51,7 @@ export function describeServer(caller: Caller, bounds: ServerBounds, engine: Eng
       version: reached ? engine.version.version : null,
       error: reached ? null : engine.error,
     },
+    pool: pool.map(({ failures: _failures, ...entry }) => entry),
     // Other callers' names only to one who may see their runs anyway.
     ...(caller.seesAll ? { owners: owners() } : {}),
   };

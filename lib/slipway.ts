@@ -30,6 +30,9 @@ import { RunStore } from './run-store.js';
 import { RunManager, type RunPlan } from './runs.js';
 import { SandboxManager, type SandboxSettings } from './sandboxes/sandbox-manager.js';
 import { SandboxStore } from './sandboxes/sandbox-store.js';
+import { NO_POOL, type PoolSettings } from './sandboxes/pool-settings.js';
+import { poolReadiness, WarmPool } from './sandboxes/warm-pool.js';
+import { resolveLimits } from './policy.js';
 import type * as S from '../schemas/sandboxes.js';
 import type { ContainerRuntime, RegistryAuth, RunOptions, RuntimeVersion } from './runtime/container-runtime.js';
 import type { ContainerRunInput } from '../schemas/container-run.js';
@@ -57,6 +60,8 @@ export interface SlipwaySettings {
   registryAllowedHosts?: string[] | undefined;
   repoBuild: RepoBuildSettings;
   sandboxes: SandboxSettings;
+  /** SLIPWAY_POOL: sandbox containers kept warm with the server's default limits; none when absent. */
+  pool?: PoolSettings | undefined;
   /** Output after which a sandbox exec is stopped (SLIPWAY_OUTPUT_LIMIT_BYTES); runs have it in their runtime. */
   outputLimitBytes?: number | undefined;
   runs: {
@@ -91,6 +96,8 @@ export class Slipway {
   private readonly kinds: RunKindContext;
   private readonly maintenance: Maintenance;
   readonly sandboxes: SandboxManager;
+  /** Sandbox containers ready ahead of demand; `claim` is for anything that wants one (sandboxes, pooled payload runs). */
+  readonly pool: WarmPool;
   private readonly sandboxStore: SandboxStore;
 
   constructor(
@@ -113,9 +120,17 @@ export class Slipway {
     }, metrics);
     this.openCaller = { name: null, seesAll: true, policy: settings.policy };
     this.sandboxStore = new SandboxStore(settings.dataDir);
+    // The open caller's policy is the server's: its defaults are what a create that asks for nothing gets.
+    const poolLimits = resolveLimits({}, settings.policy);
+    this.pool = new WarmPool({
+      runtime, instance: settings.instance, settings: settings.pool ?? NO_POOL, limits: poolLimits, runtimeName: settings.policy.runtime, metrics,
+      log: log.child({ component: 'warm-pool' }),
+      ensureImage: (ref, signal) => this.images.ensure(ref, 'missing', undefined, signal).then(() => undefined),
+      spec: (sandboxId, entry, labels) => this.sandboxes.containerSpec({ sandboxId, image: entry.image, env: entry.env, labels, limits: poolLimits, runtime: settings.policy.runtime }),
+    });
     this.sandboxes = new SandboxManager({
       runtime, store: this.sandboxStore, settings: settings.sandboxes, instance: settings.instance, user: settings.payloadUser,
-      outputLimitBytes: settings.outputLimitBytes ?? 64 * 1024 * 1024, log,
+      outputLimitBytes: settings.outputLimitBytes ?? 64 * 1024 * 1024, log, pool: this.pool,
     });
     // Every stored sandbox is live: deleted and expired ones leave the table.
     metrics.observe('sandboxes_live', () => this.sandboxStore.list().length);
@@ -141,8 +156,8 @@ export class Slipway {
       retentionSeconds: settings.runs.retentionSeconds,
       sweepIntervalSeconds: settings.runs.sweepIntervalSeconds,
       log,
-      // Sandboxes first: their live containers are what run reconciliation must keep.
-      reconcileSandboxes: () => this.sandboxes.reconcile(),
+      // Sandboxes first: their live containers are what run reconciliation must keep, and so are this process's pooled ones.
+      reconcileSandboxes: async () => new Set([...(await this.sandboxes.reconcile()), ...this.pool.ids()]),
     });
   }
 
@@ -155,6 +170,8 @@ export class Slipway {
     );
     await this.maintenance.start();
     this.sandboxes.startSweep();
+    // After reconciliation: it removed the pooled containers an earlier process left unclaimed.
+    this.pool.start();
   }
 
   /** Deletes runs past retention (answers how many), old build images and stale clones. */
@@ -257,7 +274,7 @@ export class Slipway {
     if (!ref) throw invalidInput('language', 'either language or image is required');
     assertImageAllowed(ref, caller.policy, input.image ? 'image' : 'language');
     const ensure = () => this.images.ensure(ref, input.pull_policy ?? 'missing').then(() => undefined);
-    return this.sandboxes.create(input, caller, { ref, env: preset?.env, ensure });
+    return this.sandboxes.create(input, caller, { ref, env: preset?.env, ensure, poolable: input.pull_policy !== 'always' });
   }
 
   /** sandbox_exec: a run of kind `exec` in the caller's sandbox. */
@@ -281,6 +298,7 @@ export class Slipway {
   async shutdown(): Promise<void> {
     this.maintenance.stop();
     this.sandboxes.stop();
+    await this.pool.drain();
     // Every run, started here or followed after a restart, is the run manager's.
     await this.runs.shutdown();
   }
@@ -307,12 +325,14 @@ export class Slipway {
       (version) => ({ backend, version }),
       (err: unknown) => ({ backend, error: err instanceof Error ? err.message : String(err) }),
     );
-    return describeServer(caller, this.settings, engine, () => this.store.owners());
+    return describeServer(caller, this.settings, engine, () => this.store.owners(), this.pool.state());
   }
 
-  /** The backend's own readiness notes (/readyz `details`), when it has any. */
-  readiness(): Promise<Record<string, string> | undefined> {
-    return this.runtime.readiness?.() ?? Promise.resolve(undefined);
+  /** The backend's own readiness notes and the warm pool's state (/readyz `details`), when there are any. */
+  async readiness(): Promise<Record<string, string> | undefined> {
+    const backend = await this.runtime.readiness?.();
+    const pool = poolReadiness(this.pool.state());
+    return backend || pool ? { ...backend, ...pool } : undefined;
   }
 
   private callerOf(options: RunCallOptions): Caller {

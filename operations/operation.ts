@@ -45,7 +45,10 @@ export function serverFacts(config: Config): ServerFacts {
     sandboxes:
       `TTL default ${config.sandboxes.ttlDefaultSeconds} s, cap ${config.sandboxes.ttlMaxSeconds} s; idle timeout default ${config.sandboxes.idleDefaultSeconds} s; ` +
       `/workspace ${Math.round(config.sandboxes.workspaceBytes / MIB)}m (in the memory limit); at most ${config.sandboxes.maxPerCaller} sandboxes and ` +
-      `${Math.round(config.sandboxes.memoryPerCallerBytes / MIB)}m of sandbox memory per caller.`,
+      `${Math.round(config.sandboxes.memoryPerCallerBytes / MIB)}m of sandbox memory per caller.` +
+      (config.pool.entries.length > 0
+        ? ` Warm pool: ${config.pool.entries.map((e) => e.key).join(', ')} start from a ready, never-shared container when created with the default limits and no \`environment\`.`
+        : ''),
   };
 }
 

@@ -7,7 +7,7 @@ const Status = Type.Object({ status: Type.String({ description: '`ok` or `ready`
 const Ready = Type.Object({
   status: Type.String({ description: '`ready`.' }),
   details: Type.Optional(
-    Type.Record(Type.String(), Type.String(), { description: "The backend's checks of what it relies on but cannot set per run (Swarm: the nodes' daemon settings)." }),
+    Type.Record(Type.String(), Type.String(), { description: "The backend's checks of what it relies on but cannot set per run (Swarm: the nodes' daemon settings), and the warm pool's state per entry (`pool python`)." }),
   ),
 });
 

@@ -61,6 +61,21 @@ export const ServerInfo = Type.Object(
       },
       { additionalProperties: false },
     ),
+    pool: Type.Array(
+      Type.Object(
+        {
+          key: Type.String({ description: 'The SLIPWAY_POOL entry: a language preset or an image.' }),
+          image: Type.String(),
+          size: Type.Integer({ description: 'Idle containers kept ready.' }),
+          idle: Type.Integer(),
+          claimed: Type.Integer({ description: 'Taken by a sandbox or run of this process, not yet removed.' }),
+          replenishing: Type.Integer(),
+          misses: Type.Integer({ description: 'Creates that found none ready and started cold.' }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'The warm pool: a sandbox of one of these images with default limits starts from a ready container, never shared.' },
+    ),
     owners: Type.Optional(Type.Array(Type.String(), { description: 'Callers with runs kept here; only for a caller that sees all.' })),
   },
   { additionalProperties: false },

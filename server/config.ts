@@ -17,6 +17,7 @@ import type { RepoBuildSettings } from '../lib/repo-build.js';
 import { BACKEND_NAMES } from '../lib/runtime/create-runtime.js';
 import { MIN_CPUS } from '../schemas/common.js';
 import type { SandboxSettings } from '../lib/sandboxes/sandbox-manager.js';
+import { parsePool, type PoolSettings } from '../lib/sandboxes/pool-settings.js';
 
 export interface Config {
   host: string;
@@ -54,6 +55,8 @@ export interface Config {
   runs: RunsConfig;
   /** Long-lived sandboxes (lib/sandboxes/). */
   sandboxes: SandboxSettings;
+  /** SLIPWAY_POOL: sandbox containers kept warm (lib/sandboxes/warm-pool.ts); none by default. */
+  pool: PoolSettings;
   auth: AuthConfig;
   /** Image patterns callers may run or pull (`python:*`, `registry.example.com/team/*`); empty allows any. */
   imageAllow: string[];
@@ -306,6 +309,7 @@ export function loadConfig(env: Source = process.env): Config {
     },
     repoBuild: repoBuildConfig(src),
     sandboxes: sandboxConfig(src, memoryCap),
+    pool: parsePool(json(src, 'SLIPWAY_POOL', {}), mergePresets(json(src, 'SLIPWAY_LANGUAGE_PRESETS', {})), int(src, 'SLIPWAY_POOL_CHECK_SECONDS', 5, 1)),
   };
   if (src.SLIPWAY_RUNTIME) config.runtime = src.SLIPWAY_RUNTIME;
   if (!BACKEND_NAMES.includes(config.backend)) throw new Error(`SLIPWAY_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got "${config.backend}"`);

@@ -19,6 +19,7 @@ const GAUGE_HELP: Record<GaugeName, string> = {
   sandboxes_live: 'Sandboxes alive',
   pool_idle: 'Warm pool containers ready to be claimed',
   pool_claimed: 'Warm pool containers handed to a caller and not yet discarded',
+  pool_replenishing: 'Warm pool containers being created',
   sse_streams_open: 'Run log streams (SSE) open',
   mcp_sessions_open: 'MCP sessions open',
 };

@@ -11,6 +11,7 @@ export function slipwaySettings(config: Config): SlipwaySettings {
     outputCapBytes: config.outputCapBytes,
     runs: config.runs,
     sandboxes: config.sandboxes,
+    pool: config.pool,
     outputLimitBytes: config.outputLimitBytes,
     repoBuild: config.repoBuild,
     policy: serverPolicy(config),

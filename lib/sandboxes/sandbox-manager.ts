@@ -9,10 +9,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Caller } from '../caller.js';
 import { invalidInput, policyDenied, SlipwayError } from '../errors.js';
-import { LABEL_KIND, LABEL_SANDBOX_ID, ownedLabels, sandboxLabels } from '../labels.js';
-import { resolveLimits } from '../policy.js';
+import { LABEL_SANDBOX_ID, ownedLabels, sandboxLabels } from '../labels.js';
+import { resolveLimits, type ResolvedLimits } from '../policy.js';
 import type { RunPlan } from '../runs.js';
-import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { ContainerRuntime, SandboxSpec } from '../runtime/container-runtime.js';
 import { requireCapability } from '../runtime/capabilities.js';
 import { toArgv } from '../command-line.js';
 import type { CreateSandboxInput, ExtendTtlInput, SandboxExecInput, SandboxRecord } from '../../schemas/sandboxes.js';
@@ -20,6 +20,7 @@ import { AgentFiles, AGENT_DIR, KEEP_ALIVE, WORKSPACE } from './agent.js';
 import { execPlan } from './sandbox-exec.js';
 import { SandboxFiles, workspacePath, type FilesTarget } from './sandbox-files.js';
 import type { SandboxStore, StoredSandbox } from './sandbox-store.js';
+import type { ClaimedContainer, WarmPool } from './warm-pool.js';
 
 /** Server configuration of sandboxes (server/config.ts). */
 export interface SandboxSettings {
@@ -47,6 +48,17 @@ export interface SandboxDeps {
   user: string;
   outputLimitBytes: number;
   log: Logger;
+  /** The warm pool (SLIPWAY_POOL), when one is configured: a matching create claims from it. */
+  pool?: Pick<WarmPool, 'claim' | 'released'> | undefined;
+}
+
+/** What a create needs of its image: the reference, the preset's environment, and how to make sure it is there. */
+export interface SandboxImage {
+  ref: string;
+  env?: Record<string, string> | undefined;
+  ensure: () => Promise<void>;
+  /** False when the caller asked for a fresh pull (pull_policy `always`): a pooled container's image may be older. */
+  poolable?: boolean | undefined;
 }
 
 const MIB = 1024 * 1024;
@@ -69,10 +81,11 @@ export class SandboxManager {
    * reconciliation removes); answers the ids of the live sandboxes it must keep.
    */
   async reconcile(): Promise<Set<string>> {
+    // Any kind: a sandbox made from a pooled container keeps the kind `pool` it was born with.
     const running = new Map(
-      (await this.deps.runtime.list({ ...ownedLabels(this.deps.instance), [LABEL_KIND]: 'sandbox' }))
-        .filter((c) => c.state === 'running')
-        .map((c) => [c.labels[LABEL_SANDBOX_ID] ?? '', c.id]),
+      (await this.deps.runtime.list(ownedLabels(this.deps.instance)))
+        .filter((c) => c.state === 'running' && c.labels[LABEL_SANDBOX_ID])
+        .map((c) => [c.labels[LABEL_SANDBOX_ID]!, c.id]),
     );
     const live = new Set<string>();
     for (const sandbox of this.deps.store.list()) {
@@ -105,7 +118,7 @@ export class SandboxManager {
     return removed;
   }
 
-  async create(input: CreateSandboxInput, caller: Caller, image: { ref: string; env?: Record<string, string> | undefined; ensure: () => Promise<void> }): Promise<SandboxRecord> {
+  async create(input: CreateSandboxInput, caller: Caller, image: SandboxImage): Promise<SandboxRecord> {
     requireCapability(this.deps.runtime, 'exec');
     const { settings } = this.deps;
     const limits = resolveLimits({ memory_limit: input.memory_limit, cpu_limit: input.cpu_limit, pids_limit: input.pids_limit, network_mode: input.network_mode }, caller.policy);
@@ -114,7 +127,8 @@ export class SandboxManager {
     const idle = input.idle_timeout_seconds ?? Math.min(settings.idleDefaultSeconds, ttl);
     if (idle > settings.ttlMaxSeconds) throw policyDenied('idle_timeout_seconds', `idle_timeout_seconds exceeds the server's cap of ${settings.ttlMaxSeconds} seconds`);
     const workingDir = workspacePath(input.working_dir ?? '.', 'working_dir');
-    const agentFiles = await this.agent.files();
+    // Read before anything is admitted: a missing agent binary fails the create cleanly.
+    await this.agent.files();
     const now = new Date();
     const sandbox: StoredSandbox = {
       id: randomUUID(),
@@ -138,28 +152,45 @@ export class SandboxManager {
       }
       throw policyDenied('memory_limit', `this caller's sandboxes would hold more than ${Math.round(settings.memoryPerCallerBytes / MIB)}m of memory in all (${Math.round(used.memoryBytes / MIB)}m in use)`);
     });
+    const env = { ...image.env, ...input.environment };
+    let claimed: ClaimedContainer | undefined;
     try {
-      await image.ensure();
-      const containerId = await this.deps.runtime.startSandbox({
-        sandboxId: sandbox.id,
-        image: image.ref,
-        env: { ...image.env, ...input.environment },
-        workingDir: WORKSPACE,
-        user: this.deps.user,
-        labels: this.labels(sandbox),
-        limits,
-        runtime: caller.policy.runtime,
-        keepAlive: KEEP_ALIVE,
-        // tmpfs pages count against the memory limit: at most half of it, so a full workspace leaves room to work.
-        workspace: { dir: WORKSPACE, sizeBytes: Math.min(settings.workspaceBytes, Math.floor(limits.memoryBytes / 2)) },
-        agent: { dir: AGENT_DIR, files: agentFiles },
-      });
-      this.deps.store.markRunning(sandbox.id, containerId);
+      // The working directory is the record's, applied per exec: it does not keep a create from the pool; the environment is the container's, so it must match.
+      claimed = image.poolable === false ? undefined : await this.deps.pool?.claim(image.ref, { env, limits, runtime: caller.policy.runtime });
+      if (claimed) {
+        // The pooled container was born with its sandbox id: the admitted record takes it.
+        this.deps.store.rekey(sandbox.id, claimed.sandboxId);
+        sandbox.id = claimed.sandboxId;
+        this.deps.store.markRunning(sandbox.id, claimed.containerId);
+      } else {
+        await image.ensure();
+        const spec = await this.containerSpec({ sandboxId: sandbox.id, image: image.ref, env, labels: this.labels(sandbox), limits, runtime: caller.policy.runtime });
+        this.deps.store.markRunning(sandbox.id, await this.deps.runtime.startSandbox(spec));
+      }
     } catch (err) {
       this.deps.store.delete(sandbox.id);
+      await claimed?.discard();
       throw err;
     }
     return toRecord(this.deps.store.get(sandbox.id)!);
+  }
+
+  /** The container of a sandbox: one recipe for a cold create and a pooled container (lib/sandboxes/warm-pool.ts). */
+  async containerSpec(c: { sandboxId: string; image: string; env: Record<string, string>; labels: Record<string, string>; limits: ResolvedLimits; runtime?: string | undefined }): Promise<SandboxSpec> {
+    return {
+      sandboxId: c.sandboxId,
+      image: c.image,
+      env: c.env,
+      workingDir: WORKSPACE,
+      user: this.deps.user,
+      labels: c.labels,
+      limits: c.limits,
+      runtime: c.runtime,
+      keepAlive: KEEP_ALIVE,
+      // tmpfs pages count against the memory limit: at most half of it, so a full workspace leaves room to work.
+      workspace: { dir: WORKSPACE, sizeBytes: Math.min(this.deps.settings.workspaceBytes, Math.floor(c.limits.memoryBytes / 2)) },
+      agent: { dir: AGENT_DIR, files: await this.agent.files() },
+    };
   }
 
   list(caller: Caller): SandboxRecord[] {
@@ -246,6 +277,7 @@ export class SandboxManager {
     await this.deps.runtime.removeSandbox({ ...ownedLabels(this.deps.instance), [LABEL_SANDBOX_ID]: sandbox.id });
     this.deps.store.delete(sandbox.id);
     this.busy.delete(sandbox.id);
+    this.deps.pool?.released(sandbox.id);
   }
 
   private labels(sandbox: StoredSandbox): Record<string, string> {

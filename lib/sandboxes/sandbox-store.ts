@@ -110,6 +110,11 @@ export class SandboxStore {
     return (rows as Row[]).map(fromRow);
   }
 
+  /** A `creating` record takes the id its pooled container was born with (lib/sandboxes/warm-pool.ts). */
+  rekey(id: string, newId: string): void {
+    this.db.prepare('UPDATE sandboxes SET id = ? WHERE id = ? AND state = \'creating\'').run(newId, id);
+  }
+
   markRunning(id: string, containerId: string): void {
     this.db.prepare('UPDATE sandboxes SET state = \'running\', container_id = ? WHERE id = ?').run(containerId, id);
   }

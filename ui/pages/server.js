@@ -8,6 +8,19 @@ const list = (rows) => h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt',
 const limits = (l) => `${bytes(l.memory_bytes)} memory, ${l.cpus} CPU, ${l.pids_limit} processes, ${l.timeout_seconds} s`;
 const yes = (b) => (b ? 'yes' : 'no');
 
+/** The warm pool (SLIPWAY_POOL), one row per entry; nothing when the server keeps none. */
+function poolView(entries) {
+  if (entries.length === 0) return [];
+  const cells = (tag, values) => h('tr', {}, values.map((v) => h(tag, {}, String(v))));
+  return [
+    h('h2', {}, 'Warm pool'),
+    h('table', { class: 'pool' }, [
+      h('thead', {}, cells('th', ['Entry', 'Image', 'Idle', 'Claimed', 'Being created', 'Misses'])),
+      h('tbody', {}, entries.map((e) => cells('td', [e.key, e.image, `${e.idle} / ${e.size}`, e.claimed, e.replenishing, e.misses]))),
+    ]),
+  ];
+}
+
 async function readiness() {
   // Public and tokenless: it says only whether runs can start.
   const res = await fetch('/readyz', { cache: 'no-store' });
@@ -49,6 +62,7 @@ export function mount(main) {
         ['Runtime', p.runtime ?? 'engine default'],
         ['Runs at once (yours)', p.max_concurrent_runs ?? 'server bound only'],
       ]),
+      ...poolView(i.pool ?? []),
       h('h2', {}, 'Server bounds'),
       list([
         ['Runs executing at once', s.max_concurrent_runs],
