@@ -1,0 +1,86 @@
+/**
+ * The schemas tools/list advertises, derived from the TypeBox schemas both doors use.
+ * The REST door and OpenAPI publish them whole; every MCP client downloads the whole
+ * tool list, so this copy says each thing once:
+ *
+ * - Input: every validation keyword kept, so a tool accepts exactly what it advertises
+ *   (tools/call validates with the full schema, as REST does). Dropped: `examples` (the
+ *   tool descriptions carry an example call) and the description of a shared run field
+ *   (`memory_limit`, `wait`, ...) where it is the shared one, which the server's
+ *   instructions give once (operations/instructions.ts).
+ * - Output: the answer's own fields, each with its type, enum and requirement; nested
+ *   values by their type only, except the entries of an answer's list, which keep their
+ *   fields. Accurate (every answer validates against it; the SDK client checks) and lean:
+ *   models read the answer itself, and the nested shapes are in the OpenAPI document.
+ */
+import type { TSchema } from '@sinclair/typebox';
+
+type Schema = Record<string, unknown>;
+
+/** `schema` as JSON: TypeBox's symbol keys do not travel, and the copy may be changed. */
+const plain = (schema: unknown): Schema => JSON.parse(JSON.stringify(schema)) as Schema;
+
+function withoutExamples(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutExamples);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const lean: Schema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'examples') continue;
+    // Under `properties` and `patternProperties` the keys are names, whatever they are called.
+    lean[key] = key === 'properties' || key === 'patternProperties' ? mapValues(value as Schema, withoutExamples) : withoutExamples(value);
+  }
+  return lean;
+}
+
+const mapValues = (object: Schema, f: (value: unknown) => unknown): Schema => Object.fromEntries(Object.entries(object).map(([key, value]) => [key, f(value)]));
+
+/**
+ * An input schema as tools/list publishes it. `shared` maps a run field's name to the
+ * description the instructions give it; a property with that very description is
+ * published without it (one with words of its own keeps them).
+ */
+export function advertisedInput(schema: TSchema, shared: ReadonlyMap<string, string>): Schema {
+  const lean = withoutExamples(plain(schema)) as Schema;
+  const properties = (lean.properties ?? {}) as Record<string, Schema>;
+  for (const [name, property] of Object.entries(properties)) {
+    if (property.description !== undefined && property.description === shared.get(name)) delete property.description;
+  }
+  return lean;
+}
+
+/** The JSON type(s) a schema allows, and nothing else; `{}` where it allows any. */
+function typeOnly(schema: Schema): Schema {
+  const branches = Array.isArray(schema.anyOf) ? (schema.anyOf as Schema[]) : [schema];
+  const types = branches.map((branch) => branch.type);
+  if (types.some((type) => type === undefined)) return {};
+  const distinct = [...new Set(types.flat())];
+  return { type: distinct.length === 1 ? distinct[0] : distinct };
+}
+
+/** An object's fields with their type, enum and requirement; `nested` says how a field's own value is written. */
+function fieldsOf(object: Schema, nested: (field: Schema) => Schema): Schema {
+  const fields = (object.properties ?? {}) as Record<string, Schema>;
+  return {
+    type: 'object',
+    ...(Array.isArray(object.required) ? { required: object.required } : {}),
+    properties: mapValues(fields, (field) => nested(field as Schema)),
+  };
+}
+
+/** A field of the answer itself: its type and enum, and for a list of objects, their fields. */
+function answerField(field: Schema): Schema {
+  if (field.type === 'array' && typeof field.items === 'object' && (field.items as Schema).type === 'object') {
+    return { type: 'array', items: fieldsOf(field.items as Schema, entryField) };
+  }
+  return entryField(field);
+}
+
+/** A field below the answer's own: its type, and its enum when it has one. */
+function entryField(field: Schema): Schema {
+  return { ...typeOnly(field), ...(Array.isArray(field.enum) ? { enum: field.enum } : {}) };
+}
+
+/** An output schema as tools/list publishes it (see the head of this file). */
+export function advertisedOutput(schema: TSchema): Schema {
+  return fieldsOf(plain(schema), answerField);
+}
