@@ -8,10 +8,10 @@
  *   tool descriptions carry an example call) and the description of a shared run field
  *   (`memory_limit`, `wait`, ...) where it is the shared one, which the server's
  *   instructions give once (operations/instructions.ts).
- * - Output: the answer's own fields, each with its type, enum and requirement; nested
- *   values by their type only, except the entries of an answer's list, which keep their
- *   fields. Accurate (every answer validates against it; the SDK client checks) and lean:
- *   models read the answer itself, and the nested shapes are in the OpenAPI document.
+ * - Output: the answer's own fields, each with its type, enum and requirement; a nested
+ *   object or list by its type only. Accurate (every answer validates against it; the SDK
+ *   client checks) and lean: the same record shapes would otherwise be repeated in tool
+ *   after tool, a model reads the answer itself, and the whole shapes are in OpenAPI.
  */
 import type { TSchema } from '@sinclair/typebox';
 
@@ -57,30 +57,19 @@ function typeOnly(schema: Schema): Schema {
   return { type: distinct.length === 1 ? distinct[0] : distinct };
 }
 
-/** An object's fields with their type, enum and requirement; `nested` says how a field's own value is written. */
-function fieldsOf(object: Schema, nested: (field: Schema) => Schema): Schema {
-  const fields = (object.properties ?? {}) as Record<string, Schema>;
-  return {
-    type: 'object',
-    ...(Array.isArray(object.required) ? { required: object.required } : {}),
-    properties: mapValues(fields, (field) => nested(field as Schema)),
-  };
-}
-
-/** A field of the answer itself: its type and enum, and for a list of objects, their fields. */
+/** A field of the answer: its type and enum; a list says that its entries are objects, when they are. */
 function answerField(field: Schema): Schema {
-  if (field.type === 'array' && typeof field.items === 'object' && (field.items as Schema).type === 'object') {
-    return { type: 'array', items: fieldsOf(field.items as Schema, entryField) };
-  }
-  return entryField(field);
-}
-
-/** A field below the answer's own: its type, and its enum when it has one. */
-function entryField(field: Schema): Schema {
+  const entries = field.items as Schema | undefined;
+  if (field.type === 'array' && entries?.type === 'object') return { type: 'array', items: { type: 'object' } };
   return { ...typeOnly(field), ...(Array.isArray(field.enum) ? { enum: field.enum } : {}) };
 }
 
 /** An output schema as tools/list publishes it (see the head of this file). */
 export function advertisedOutput(schema: TSchema): Schema {
-  return fieldsOf(plain(schema), answerField);
+  const answer = plain(schema);
+  return {
+    type: 'object',
+    ...(Array.isArray(answer.required) ? { required: answer.required } : {}),
+    properties: mapValues((answer.properties ?? {}) as Schema, (field) => answerField(field as Schema)),
+  };
 }
