@@ -32,7 +32,8 @@ export const SHARED_FIELDS: ReadonlyMap<string, string> = new Map(
 
 /** The shared fields in one paragraph: `name`: its description. */
 const sharedFieldsText = (): string =>
-  'Fields several tools take, described once here: ' + [...SHARED_FIELDS].map(([name, description]) => `\`${name}\`: ${description}`).join(' ');
+  'Fields several tools take, described once here: ' + [...SHARED_FIELDS].map(([name, description]) => `\`${name}\`: ${description}`).join(' ') +
+  ' In tool schemas, `format: image-reference` is Docker\'s image reference grammar and `format: sandbox-id` a lower-case UUID.';
 
 export function serverInstructions(config: Config): string {
   const facts = serverFacts(config);

@@ -4,7 +4,7 @@ import { Nullable, StringEnum } from './compact.js';
 import { ArgvField, Environment, ImageReference, MemoryLimit, MIN_CPUS, MIN_TIMEOUT_SECONDS, NetworkMode, PullPolicy, RunControl } from './common.js';
 import { PayloadFile } from './payload-run.js';
 
-const SANDBOX_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+export const SANDBOX_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const EXAMPLE_ID = '3f2b8c1e-5d4a-4e2f-9b6c-7a1d0e9f8c2b';
 
 export const SandboxId = Type.String({ pattern: SANDBOX_ID_PATTERN, description: 'The sandbox\'s id, as create_sandbox answered it.' });
