@@ -43,7 +43,8 @@ export const runPayload = operation({
   description: (facts) =>
     'Run source code: write `files` (or one `payload`) into /workspace of a fresh container, run them, and return the exit code and output. ' +
     `Required: \`files\` or \`payload\`, and either \`language\` (${facts.languages.join(', ')}: the server picks image, file name and command; ` +
-    '`{"language": "python", "payload": "print(2+2)"}` runs main.py) or `image` with `command`. Runs as an unprivileged user; /workspace is read-only, /tmp writable.',
+    '`{"language": "python", "payload": "print(2+2)"}` runs main.py) or `image` with `command`. ' +
+    `Runs as an unprivileged user (${facts.payloadUser}); /workspace is read-only, /tmp writable.`,
   scope: 'run',
   rest: { method: 'POST', path: '/v1/payloads/run', rest: 'body', idempotencyHeader: true },
   input: PayloadRunInput,
