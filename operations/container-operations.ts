@@ -10,9 +10,8 @@ export const listContainers = operation({
   title: 'List containers',
   tag: 'containers',
   description: () =>
-    'The containers this server created that still exist (runs under way, usually): id, name, image, state, status, creation time, ' +
-    'labels and `run_id`. Filter with `state` (e.g. `running`); `all_engine: true` lists every container on the engine, only where the ' +
-    'server allows it. Read-only. Use it to find a container for stop_container.',
+    'The containers this server created that still exist (runs under way, usually), with their `run_id`. Filter with `state`; ' +
+    '`all_engine: true` lists every container on the engine, only where the server allows it. Read-only.',
   scope: 'read',
   rest: { method: 'GET', path: '/v1/containers', rest: 'query' },
   input: ListContainersInput,
@@ -31,9 +30,8 @@ export const stopContainer = operation({
   title: 'Stop a container',
   tag: 'containers',
   description: () =>
-    'Stop a container this server created: SIGTERM, then SIGKILL after `timeout` seconds (default 10); the container is removed and ' +
-    'the run it belonged to ends `cancelled`. `container_id` is an id (full or short) or a name from list_running_containers; ' +
-    'containers the server did not create are not found. Stopping one that already ended is not an error (`was_running: false`).',
+    'Stop a container this server created (id, short id or name from list_running_containers, or its run\'s id): SIGTERM, then SIGKILL ' +
+    'after `timeout` seconds; it is removed and its run ends `cancelled`. One that already ended is not an error (`was_running: false`).',
   scope: 'run',
   rest: { method: 'POST', path: '/v1/containers/:container_id/stop', params: ['container_id'], rest: 'body' },
   input: StopContainerInput,
@@ -52,9 +50,8 @@ export const pullImage = operation({
   title: 'Pull an image',
   tag: 'images',
   description: () =>
-    'Pull an image into the engine so later runs start without waiting for it (runs pull missing images themselves, so this is optional). ' +
-    '`image` is a reference like `python:3.12-slim`; without a tag, `latest` is pulled. Registry credentials come from the server ' +
-    'configuration only. Takes seconds to minutes; progress follows the layers.',
+    'Pull an image into the engine so later runs start without waiting (runs pull missing images themselves). Without a tag, ' +
+    '`latest` is pulled; registry credentials are the server\'s. Takes seconds to minutes; progress follows the layers.',
   scope: 'pull',
   rest: { method: 'POST', path: '/v1/images/pull', rest: 'body' },
   input: PullImageInput,

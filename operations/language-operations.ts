@@ -8,9 +8,8 @@ export const listLanguages = operation({
   title: 'List languages',
   tag: 'runs',
   description: () =>
-    'The languages execute_with_payload accepts as `language` on this server (the built-in presets and any the operator added), ' +
-    'each with the image it runs in, the file name a single `payload` is written to, and the command that runs it. Read-only and ' +
-    'cheap: call it before a payload run when unsure which language names or runtimes this server has.',
+    'The languages execute_with_payload and create_sandbox accept as `language` on this server, each with its image, the file a ' +
+    'single `payload` is written to, and the command that runs it. Read-only and cheap.',
   scope: 'read',
   rest: { method: 'GET', path: '/v1/languages', rest: 'query' },
   input: ListLanguagesInput,

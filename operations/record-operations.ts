@@ -15,8 +15,8 @@ export const listRuns = operation({
   title: 'List runs',
   tag: 'runs',
   description: () =>
-    'The caller\'s runs, newest first: `run_id`, `kind`, `status`, `image`, times and, once ended, the result without its output ' +
-    '(`include: output` adds it). Filter by `status`, `kind`, `since`, `until`; page with `limit` and `next_cursor`. Read-only.',
+    'The caller\'s runs, newest first, each a record as get_run returns it, without its output unless `include: output`. ' +
+    'Filter by `status`, `kind`, `since`, `until`; page with `limit` and `next_cursor`. Read-only.',
   scope: 'read',
   rest: { method: 'GET', path: '/v1/runs', rest: 'query' },
   input: ListRunsInput,
@@ -35,9 +35,8 @@ export const getRun = operation({
   title: 'Look up a run',
   tag: 'runs',
   description: () =>
-    'The current state of a run by `run_id` (from any run, including one started with `wait: false`): `status` (queued, pulling, ' +
-    'building, running, then succeeded, failed, timed_out, oom_killed, cancelled or error), `kind`, timestamps, and once it has ended ' +
-    'the result fields a waited-for run returns. Read-only: poll it every few seconds to wait for an asynchronous run.',
+    'A run\'s record by `run_id` (any run, also one started with `wait: false`): `status`, `kind`, times, and once it has ended the ' +
+    'result fields a waited-for run returns. Read-only: poll it every few seconds to wait for an asynchronous run.',
   scope: 'read',
   rest: { method: 'GET', path: '/v1/runs/:run_id', params: ['run_id'], rest: 'query' },
   input: RunRef,
@@ -56,9 +55,8 @@ export const getRunLogs = operation({
   title: 'Read a run\'s log',
   tag: 'runs',
   description: () =>
-    'A page of a run\'s log events in order: `stdout`, `stderr`, `status`, `pull`, `build`, `truncated`, and `end` with the final status, ' +
-    'each with an `id` increasing within the run. Pass the answer\'s `last_event_id` as `after_event_id` to read on, until `complete` ' +
-    'is true. Works during the run and after it. Read-only.',
+    'A page of a run\'s log events in order (`stdout`, `stderr`, `status`, `pull`, `build`, `truncated`, `gap`, `end`), during the run ' +
+    'or after it. Pass the answer\'s `last_event_id` as `after_event_id` to read on, until `complete` is true. Read-only.',
   scope: 'read',
   rest: { method: 'GET', path: '/v1/runs/:run_id/events', params: ['run_id'], rest: 'query' },
   input: RunLogsInput,
@@ -77,9 +75,8 @@ export const cancelRun = operation({
   title: 'Cancel a run',
   tag: 'runs',
   description: () =>
-    'Cancel a queued or running run by `run_id`: a queued run never starts; a running one gets SIGTERM, then SIGKILL after a short ' +
-    'grace, and its container is removed. The run ends `cancelled`; the answer is its record. A run that already ended is a conflict ' +
-    '(SLIPWAY_ERR_CONFLICT, 409).',
+    'Cancel a queued or running run by `run_id`: a running one gets SIGTERM, then SIGKILL after a short grace, and its container is ' +
+    'removed. The run ends `cancelled`; the answer is its record. A run that already ended is a conflict (409).',
   scope: 'run',
   rest: { method: 'DELETE', path: '/v1/runs/:run_id', params: ['run_id'], rest: 'query' },
   input: RunRef,

@@ -13,18 +13,16 @@ import { operation, type ErrorStatus, type ServerFacts } from './operation.js';
 
 const RUN_ERRORS: ErrorStatus[] = [404, 409, 413, 502];
 const runHints = (facts: ServerFacts) => ({ readOnly: false, destructive: false, idempotent: false, openWorld: facts.networked });
-const COST = 'Blocks until the run ends (up to `timeout`) unless `wait: false`.';
 
 export const runImage = operation({
   name: 'run_image',
   tool: 'execute_docker_container',
   title: 'Run a container',
   tag: 'runs',
-  description: (facts) =>
-    'Run a command in a fresh, hardened container from a Docker image and return its exit code and output; the container is always ' +
-    'removed afterwards. For a one-off command in a given image (e.g. `python:3.12-slim` with `["python3", "-c", "print(2+2)"]`); ' +
-    `to run source code you have as text, execute_with_payload is simpler. Required: \`image\`. ${facts.limits} ${COST} ` +
-    'A missing image is pulled first (`pull_policy`).',
+  description: () =>
+    'Run a command in a fresh, hardened container from any image and return its exit code and output; the container is always removed. ' +
+    'E.g. `{"image": "python:3.12-slim", "command": ["python3", "-c", "print(2+2)"]}`. To run source code you have as text, ' +
+    'execute_with_payload is simpler. Required: `image`. A missing image is pulled first (`pull_policy`).',
   scope: 'run',
   rest: { method: 'POST', path: '/v1/containers/run', rest: 'body', idempotencyHeader: true },
   input: ContainerRunInput,
@@ -44,9 +42,9 @@ export const runPayload = operation({
   tag: 'runs',
   description: (facts) =>
     'Run source code: write `files` (or one `payload`) into /workspace of a fresh container, run them, and return the exit code and output. ' +
-    `Required: \`files\` or \`payload\`, and either \`language\` (${facts.languages.join(', ')}; list_languages shows each one's image and command: the server picks image, file name and command; ` +
-    '`{"language": "python", "payload": "print(2+2)"}` runs main.py) or `image` with `command` (and `payload_path` for a single payload). ' +
-    `The code runs as an unprivileged user (${facts.payloadUser}); /workspace is read-only, /tmp (64 MiB) is writable. Limits as execute_docker_container. ${COST}`,
+    `Required: \`files\` or \`payload\`, and either \`language\` (${facts.languages.join(', ')}: the server picks image, file name and command; ` +
+    '`{"language": "python", "payload": "print(2+2)"}` runs main.py) or `image` with `command`. ' +
+    `Runs as an unprivileged user (${facts.payloadUser}); /workspace is read-only, /tmp writable.`,
   scope: 'run',
   rest: { method: 'POST', path: '/v1/payloads/run', rest: 'body', idempotencyHeader: true },
   input: PayloadRunInput,
@@ -65,12 +63,10 @@ export const runRepo = operation({
   title: 'Build and run a git repository',
   tag: 'runs',
   description: (facts) =>
-    'Clone a git repository over https (`repo_url` at `ref`, default its default branch; shallow, no submodules), build `dockerfile_path` ' +
-    `in \`context_path\` with \`build_args\` and optional \`target\` (${facts.buildNetwork ? 'with' : 'without'} network access, bounded in memory, ` +
-    'CPU and time), then run the image like execute_docker_container. Required: `repo_url`. The image is cached by repository, commit, ' +
-    'Dockerfile and build arguments (`cache_hit: true` skips the build). The result adds `commit_sha`, `image_tag`, `image_id`, ' +
-    '`build_time`, `cache_hit` and the end of `build_log`; a failing build ends `failed` with the failing step in `stderr`. ' +
-    `Refused URLs (not https, private or loopback hosts) and unknown refs are errors naming the field. Limits as execute_docker_container. ${COST}`,
+    'Clone a git repository over https (`repo_url` at `ref`; shallow, no submodules), build its Dockerfile (`context_path`, `dockerfile_path`, ' +
+    `\`build_args\`, \`target\`; ${facts.buildNetwork ? 'with' : 'without'} network, bounded), then run the image like execute_docker_container. ` +
+    'Required: `repo_url`. Builds are cached by repository, commit, Dockerfile and arguments (`cache_hit`). The result adds `commit_sha`, ' +
+    '`image_tag`, `image_id`, `build_time`, `cache_hit`, the end of `build_log`; a failing build ends `failed` with the failing step in `stderr`.',
   scope: 'build',
   rest: { method: 'POST', path: '/v1/repos/run', rest: 'body', idempotencyHeader: true },
   input: RepoRunInput,

@@ -21,7 +21,7 @@ import {
   WriteFilesResult,
 } from '../schemas/sandboxes.js';
 import { runText } from '../server/mcp/result-text.js';
-import { operation, type ServerFacts } from './operation.js';
+import { operation } from './operation.js';
 
 const READ_ONLY = () => ({ readOnly: true, openWorld: false });
 const CHANGES = () => ({ readOnly: false, destructive: false, idempotent: false, openWorld: false });
@@ -35,12 +35,10 @@ export const createSandbox = operation({
   tool: 'create_sandbox',
   title: 'Create a sandbox',
   tag: 'sandboxes',
-  description: (facts: ServerFacts) =>
-    'Create a long-lived, hardened container to work in: run many commands (sandbox_exec) and keep files (sandbox_write_files, ' +
-    'sandbox_read_file) in its writable /workspace between them. Required: `image` or `language` (its image). What persists: files ' +
-    'in /workspace and nothing else (the root is read-only; /tmp is a small tmpfs); processes run as an unprivileged user, with no ' +
-    'network unless the server allows it. What it costs: its memory and CPU are held until delete_sandbox, `ttl_seconds` or ' +
-    `\`idle_timeout_seconds\` without use, whichever comes first; then it and its files are gone. ${facts.sandboxes ?? ''}`,
+  description: () =>
+    'Create a sandbox: a long-lived, hardened container to run many commands in (sandbox_exec) and keep files in (its /workspace) ' +
+    'between them. Required: `image` or `language`. It holds its memory until delete_sandbox, `ttl_seconds` or `idle_timeout_seconds` ' +
+    'without use; then it and its files are gone.',
   scope: 'run',
   rest: { method: 'POST', path: '/v1/sandboxes', rest: 'body' },
   input: CreateSandboxInput,
@@ -59,8 +57,7 @@ export const listSandboxes = operation({
   title: 'List sandboxes',
   tag: 'sandboxes',
   description: () =>
-    'The caller\'s sandboxes, oldest first: `sandbox_id`, `state`, owner, image, creation, last activity, `expires_at` (TTL) and ' +
-    '`idle_expires_at` (deleted then unless used), memory and labels. Read-only; use it to find a sandbox again after a restart of your own.',
+    'The caller\'s sandboxes, oldest first, with their state, image, labels and when each will be deleted. Read-only; finds a sandbox again.',
   scope: 'read',
   rest: { method: 'GET', path: '/v1/sandboxes', rest: 'query' },
   input: ListSandboxesInput,
@@ -79,8 +76,8 @@ export const getSandbox = operation({
   title: 'Look up a sandbox',
   tag: 'sandboxes',
   description: () =>
-    'One sandbox by `sandbox_id`: `state` (`running`, or `creating` while it starts), image, last activity, and when it will be ' +
-    'deleted (`expires_at` by its TTL, `idle_expires_at` unless used before). Read-only; looking does not count as use.',
+    'One sandbox by `sandbox_id`: `state`, image, last activity, and when it will be deleted (`expires_at`, `idle_expires_at` unless used). ' +
+    'Read-only; looking is not use.',
   scope: 'read',
   rest: { method: 'GET', path: BASE, params: ID, rest: 'query' },
   input: SandboxRef,
@@ -99,8 +96,8 @@ export const deleteSandbox = operation({
   title: 'Delete a sandbox',
   tag: 'sandboxes',
   description: () =>
-    'Delete a sandbox now: its processes are killed and its container and every file in /workspace removed for good (read what you ' +
-    'need first). Frees its share of the caller\'s sandbox count and memory. Past runs of its execs stay readable with get_run.',
+    'Delete a sandbox now: its processes, container and every file in /workspace are gone for good (read what you need first). ' +
+    'Its execs stay readable with get_run.',
   scope: 'run',
   rest: { method: 'DELETE', path: BASE, params: ID, rest: 'query' },
   input: SandboxRef,
@@ -119,8 +116,7 @@ export const extendSandboxTtl = operation({
   title: 'Extend a sandbox\'s lifetime',
   tag: 'sandboxes',
   description: () =>
-    'Let a sandbox live `ttl_seconds` from now (more than the server\'s cap is refused), keeping its files and its memory reserved that ' +
-    'long. The idle timeout still applies: a sandbox not used for `idle_timeout_seconds` is deleted all the same.',
+    'Let a sandbox live `ttl_seconds` from now (at most the server\'s cap), keeping its files and memory that long. The idle timeout still applies.',
   scope: 'run',
   rest: { method: 'POST', path: `${BASE}/ttl`, params: ID, rest: 'body' },
   input: ExtendTtlInput,
@@ -138,11 +134,10 @@ export const sandboxExec = operation({
   tool: 'sandbox_exec',
   title: 'Run a command in a sandbox',
   tag: 'sandboxes',
-  description: (facts) =>
-    'Run `command` in a sandbox (in its working directory, /workspace by default) and return the exit code and output, like ' +
-    'execute_docker_container but without a new container: files and installed packages under /workspace stay for the next command; ' +
-    'processes do not (a timed-out or cancelled command is killed with everything it started). Required: `sandbox_id`, `command`. ' +
-    `It is a run of kind exec: \`wait: false\`, get_run, get_run_logs and cancel_run work on it. Timeout defaults: ${facts.limits}`,
+  description: () =>
+    'Run `command` in a sandbox and return the exit code and output, like execute_docker_container but in the same container: files ' +
+    'under /workspace stay for the next command, processes do not (a timed-out or cancelled command is killed with all it started). ' +
+    'Required: `sandbox_id`, `command`. A run of kind exec: `wait: false`, get_run, get_run_logs and cancel_run work on it.',
   scope: 'run',
   rest: { method: 'POST', path: `${BASE}/exec`, params: ID, rest: 'body', idempotencyHeader: true },
   input: SandboxExecInput,
@@ -161,8 +156,8 @@ export const sandboxWriteFiles = operation({
   title: 'Write files into a sandbox',
   tag: 'sandboxes',
   description: () =>
-    'Write `files` (path relative to /workspace, content as text or base64) into a sandbox, creating directories and replacing files; ' +
-    'they stay until changed or the sandbox ends. Paths with `..`, and paths through symbolic links, are refused. The workspace is bounded: a full one is a 413.',
+    'Write `files` (path relative to /workspace, content as text or base64) into a sandbox, creating directories and replacing files. ' +
+    'Paths with `..` or through symbolic links are refused; a full workspace is a 413.',
   scope: 'run',
   rest: { method: 'POST', path: `${BASE}/files`, params: ID, rest: 'body' },
   input: WriteFilesInput,
@@ -181,8 +176,8 @@ export const sandboxReadFile = operation({
   title: 'Read a file in a sandbox',
   tag: 'sandboxes',
   description: () =>
-    'Read one file under /workspace of a sandbox: UTF-8 text as is, anything else base64 (`encoding`); only the head of a large file ' +
-    '(`truncated`, with the whole `size`). Links leading out of /workspace are refused. Read-only.',
+    'Read one file under /workspace of a sandbox: UTF-8 text as is, anything else base64 (`encoding`); a large file only its head ' +
+    '(`truncated`, whole `size`). Read-only.',
   scope: 'read',
   rest: { method: 'GET', path: `${BASE}/files/content`, params: ID, rest: 'query' },
   input: ReadFileInput,
@@ -201,8 +196,8 @@ export const sandboxListFiles = operation({
   title: 'List a directory in a sandbox',
   tag: 'sandboxes',
   description: () =>
-    'The entries of a directory under /workspace of a sandbox (`path`, default /workspace itself): name, type (`file`, `directory`, ' +
-    '`symlink`), size and modification time; links are shown, not followed. A long listing is cut (`truncated`). Read-only.',
+    'The entries of a directory under /workspace of a sandbox (`path`, default /workspace): name, type, size, modification time; ' +
+    'links shown, not followed; a long listing is cut (`truncated`). Read-only.',
   scope: 'read',
   rest: { method: 'GET', path: `${BASE}/files`, params: ID, rest: 'query' },
   input: ListFilesInput,

@@ -11,7 +11,7 @@ export const getServerInfo = operation({
   tag: 'server',
   description: () =>
     'The limits and policy this caller\'s runs are held to (its token may lower the server\'s), the server\'s run bounds, and whether ' +
-    'the engine answers. Read it before choosing `memory_limit`, `cpu_limit`, `timeout` or `network_mode`: more than the caps is refused. Read-only.',
+    'the engine answers. Read it before choosing limits or `network_mode`: more than the caps is refused. Read-only.',
   scope: 'read',
   rest: { method: 'GET', path: '/v1/info', rest: 'query' },
   input: ServerInfoInput,

@@ -37,7 +37,7 @@ export type ListContainersResult = Static<typeof ListContainersResult>;
 
 export const ContainerRef = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$',
-  description: 'Container id (full or short) or name, as list_running_containers (GET /v1/containers) shows it, or the id of the run it belongs to.',
+  description: 'Container id (full or short) or name, as list_running_containers shows it, or its run\'s id.',
 });
 
 export const StopContainerInput = Type.Object(

@@ -7,7 +7,7 @@ export const PayloadFile = Type.Object(
     path: Type.String({ minLength: 1, maxLength: 255, description: 'Relative path inside the working directory, e.g. `main.py` or `pkg/util.py`.' }),
     content: Type.String({ maxLength: 8 * 1024 * 1024 }),
     encoding: Type.Optional(StringEnum(['utf8', 'base64'], { description: 'How `content` is encoded: `utf8` (default) or `base64` for binary files.' })),
-    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777, description: 'Permission bits, e.g. 493 (0755); only the executable bit is honoured: any x bit gives 0755, else 0644 (files are root-owned, never writable by the run).' })),
+    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777, description: 'Permission bits, e.g. 493 (0755); only the executable bit counts: any x bit gives 0755, else 0644.' })),
   },
   { additionalProperties: false },
 );
@@ -21,7 +21,7 @@ export const PayloadRunInput = Type.Object(
     payload_path: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Where `payload` goes (default: the language preset\'s file name).' })),
     // A name, not an enum: the server's configuration can add languages (GET /v1/languages lists them).
     language: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'Language preset, e.g. `python`: the server chooses the image, the file name and the command; list_languages (GET /v1/languages) names them.' }),
+      Type.String({ minLength: 1, maxLength: 64, description: 'Language preset, e.g. `python`: the server picks image, file name and command; list_languages names them.' }),
     ),
     image: Type.Optional(ImageReference),
     command: Type.Optional(

@@ -35,8 +35,8 @@ export const RepoBuildFields = {
     maxLength: 2048,
     pattern: NO_WHITESPACE_OR_CONTROL,
     description:
-      'An https URL of a git repository (smart HTTP), e.g. `https://github.com/owner/repo.git`. ' +
-      'Other schemes, credentials in the URL, and private or loopback hosts are refused unless the server allows them.',
+      'An https git URL, e.g. `https://github.com/owner/repo.git`; other schemes, credentials in the URL, and private or loopback ' +
+      'hosts are refused unless the server allows them.',
     examples: ['https://github.com/owner/repo.git'],
   }),
   ref: Type.Optional(

@@ -4,16 +4,16 @@ import { Nullable, StringEnum } from './compact.js';
 import { ArgvField, Environment, ImageReference, MemoryLimit, MIN_CPUS, MIN_TIMEOUT_SECONDS, NetworkMode, PullPolicy, RunControl } from './common.js';
 import { PayloadFile } from './payload-run.js';
 
-const SANDBOX_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+export const SANDBOX_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const EXAMPLE_ID = '3f2b8c1e-5d4a-4e2f-9b6c-7a1d0e9f8c2b';
 
-const SandboxId = Type.String({ pattern: SANDBOX_ID_PATTERN, description: 'The sandbox\'s id, as create_sandbox answered it.' });
+export const SandboxId = Type.String({ pattern: SANDBOX_ID_PATTERN, description: 'The sandbox\'s id, as create_sandbox answered it.' });
 
 /** Caller-chosen labels: bounded in count and size, plain names. */
 export const SandboxLabels = Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' }), Type.String({ maxLength: 256 }), {
   maxProperties: 16,
   additionalProperties: false,
-  description: 'Up to 16 labels of your own (name: letters, digits, `_.-`, up to 63; value up to 256 characters), shown when listing.',
+  description: 'Up to 16 labels of your own (names of letters, digits and `_.-`), shown when listing.',
 });
 
 /** A path inside /workspace: relative to it, or absolute under it. */
@@ -29,7 +29,7 @@ export const CreateSandboxInput = Type.Object(
     cpu_limit: Type.Optional(Type.Number({ minimum: MIN_CPUS, maximum: 64, description: 'CPUs for the whole sandbox, e.g. 0.5 (default 1).' })),
     pids_limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, description: 'Maximum processes in the sandbox at once (default 256).' })),
     network_mode: Type.Optional(NetworkMode),
-    ttl_seconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Hard lifetime in seconds: the sandbox is deleted this long after creation (extend_sandbox_ttl moves it). Default and cap are the server\'s.' })),
+    ttl_seconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Hard lifetime in seconds from creation (extend_sandbox_ttl moves it); default and cap are the server\'s.' })),
     idle_timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Deleted after this many seconds without an exec or a file operation.' })),
     labels: Type.Optional(SandboxLabels),
     pull_policy: Type.Optional(PullPolicy),
@@ -81,12 +81,12 @@ export type ExtendTtlInput = Static<typeof ExtendTtlInput>;
 export const SandboxExecInput = Type.Object(
   {
     sandbox_id: SandboxId,
-    command: ArgvField('What to run in the sandbox, e.g. `["python3", "-c", "print(2+2)"]`; a string is split by shell quoting rules (no shell runs: use `["sh", "-c", "..."]` where the image has one).'),
+    command: ArgvField('What to run in the sandbox, e.g. `["python3", "-c", "print(2+2)"]`, or a string split by shell quoting rules (no shell runs).'),
     stdin: Type.Optional(Type.String({ maxLength: 1048576, description: 'Text written to the command\'s standard input, then closed.' })),
     environment: Type.Optional(Environment),
     working_dir: Type.Optional(WorkspacePath('Where the command runs: the sandbox\'s working directory by default.')),
     timeout: Type.Optional(
-      Type.Number({ minimum: MIN_TIMEOUT_SECONDS, maximum: 86400, description: 'Seconds before the command and every process it started are killed and the run is `timed_out` (default 60).' }),
+      Type.Number({ minimum: MIN_TIMEOUT_SECONDS, maximum: 86400, description: 'Seconds before the command and all it started are killed, ending `timed_out` (default 60).' }),
     ),
     ...RunControl,
   },

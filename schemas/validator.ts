@@ -8,6 +8,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { invalidInput } from '../lib/errors.js';
 import { explainImageReference } from '../lib/image-ref.js';
 import { IMAGE_REFERENCE_PATTERN, MemoryLimit } from './common.js';
+import { NAMED_PATTERNS } from './named-formats.js';
 
 export const ajv = new Ajv({
   // Unknown fields must be refused (`privileged`, `binds`, ...), never silently dropped.
@@ -39,6 +40,10 @@ export function isDateTime(value: string): boolean {
 }
 
 for (const instance of [ajv, queryAjv]) instance.addFormat('date-time', { type: 'string', validate: isDateTime });
+// The grammars tools/list names rather than spells (schemas/named-formats.ts), with the very same expressions.
+for (const instance of [ajv, queryAjv]) {
+  for (const [name, pattern] of Object.entries(NAMED_PATTERNS)) instance.addFormat(name, { type: 'string', validate: new RegExp(pattern, 'u') });
+}
 
 /** `/files/1/path` becomes `files[1].path`; a missing or extra property is named itself. */
 export function fieldOf(error: ErrorObject): string {

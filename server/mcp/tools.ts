@@ -2,12 +2,15 @@
  * The MCP tool table, derived from the operation table (operations/): each tool is an
  * operation, publishing the TypeBox schemas the REST door validates with and calling
  * the same lib/ function through the same scope check and audit line. What every run
- * shares is said once, in the server's instructions (operations/instructions.ts).
+ * shares is said once, in the server's instructions (operations/instructions.ts), and
+ * the schemas are published lean (advertised-schemas.ts).
  */
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { Config } from '../config.js';
 import { OPERATIONS } from '../../operations/index.js';
-import { serverFacts, type Operation } from '../../operations/operation.js';
+import { SHARED_FIELDS } from '../../operations/instructions.js';
+import { serverFacts, type Hints, type Operation } from '../../operations/operation.js';
+import { advertisedInput, advertisedOutput } from './advertised-schemas.js';
 import { conformanceOperations } from './conformance-tools.js';
 
 export interface SlipwayTool {
@@ -17,20 +20,17 @@ export interface SlipwayTool {
 }
 
 /**
- * An output schema as tools/list publishes it: the same shape (every property, type,
- * enum, requirement), without the per-field prose, which the tool's description and the
- * server's instructions already give. Each run tool's output would otherwise repeat it.
+ * The hints as MCP annotations, each only where it differs from the protocol's default
+ * (not read-only, destructive, not idempotent, open world): a client reads an absent
+ * hint as its default, so the list need not repeat them twenty times.
  */
-export function withoutDescriptions(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(withoutDescriptions);
-  if (typeof schema !== 'object' || schema === null) return schema;
-  const lean: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema)) {
-    if (key === 'description' || key === 'examples') continue;
-    // Under `properties` the keys are field names, whatever they are called.
-    lean[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([name, sub]) => [name, withoutDescriptions(sub)])) : withoutDescriptions(value);
-  }
-  return lean;
+function annotationsOf(hints: Hints): ToolAnnotations {
+  return {
+    ...(hints.readOnly ? { readOnlyHint: true } : {}),
+    ...(hints.destructive === false ? { destructiveHint: false } : {}),
+    ...(hints.idempotent ? { idempotentHint: true } : {}),
+    ...(hints.openWorld ? {} : { openWorldHint: false }),
+  };
 }
 
 /** The tools this server offers (an operation the configuration rules out is not listed). */
@@ -39,22 +39,16 @@ export function slipwayTools(config: Config, operations: readonly Operation[] = 
   return operations
     .filter((op) => op.offered?.(facts) ?? true)
     .map((op) => {
-      const hints = op.hints(facts);
       return {
         operation: op,
         listing: {
           name: op.tool,
           title: op.title,
           description: op.description(facts),
-          // TypeBox schemas are JSON Schema as they are.
-          inputSchema: op.input as Tool['inputSchema'],
-          outputSchema: withoutDescriptions(op.output) as Tool['outputSchema'],
-          annotations: {
-            readOnlyHint: hints.readOnly,
-            ...(hints.destructive === undefined ? {} : { destructiveHint: hints.destructive }),
-            ...(hints.idempotent === undefined ? {} : { idempotentHint: hints.idempotent }),
-            openWorldHint: hints.openWorld,
-          },
+          // The TypeBox schemas, each thing said once (advertised-schemas.ts); calls validate with the whole input schema.
+          inputSchema: advertisedInput(op.input, SHARED_FIELDS) as Tool['inputSchema'],
+          outputSchema: advertisedOutput(op.output) as Tool['outputSchema'],
+          annotations: annotationsOf(op.hints(facts)),
         },
       };
     });

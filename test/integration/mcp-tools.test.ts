@@ -1,5 +1,6 @@
 // Every MCP tool through the SDK's own client, against the real gateway and engine.
 import t from 'tap';
+import type { TSchema } from '@sinclair/typebox';
 import { SANDBOX_OPERATIONS } from '../../operations/sandbox-operations.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { ContainerRunInput } from '../../schemas/container-run.js';
@@ -11,7 +12,8 @@ import { ServerInfo, ServerInfoInput } from '../../schemas/server-info.js';
 import { RunResult } from '../../schemas/run-result.js';
 import { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord, RunRef } from '../../schemas/runs.js';
 import { RepoRunInput, RepoRunResult } from '../../schemas/repo-run.js';
-import { withoutDescriptions } from '../../server/mcp/tools.js';
+import { SHARED_FIELDS } from '../../operations/instructions.js';
+import { advertisedInput, advertisedOutput } from '../../server/mcp/advertised-schemas.js';
 import { docker } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
@@ -25,8 +27,6 @@ t.teardown(async () => {
   await gw.close();
 });
 const call = (name: string, args: Record<string, unknown>) => mcp.client.callTool({ name, arguments: args }) as Promise<any>;
-/** JSON as a client receives it: TypeBox's symbol keys do not travel. */
-const asJson = (schema: unknown) => JSON.parse(JSON.stringify(schema));
 
 t.test('tools/list publishes the tools with the TypeBox schemas of the REST door', async (t) => {
   const { tools } = await mcp.client.listTools();
@@ -62,20 +62,22 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
     ...Object.fromEntries(SANDBOX_OPERATIONS.map((op) => [op.tool, [op.input, op.output]])),
   };
   for (const [name, [input, output]] of Object.entries(expected)) {
-    t.same(byName[name]!.inputSchema, asJson(input), `${name} inputSchema`);
-    t.same(byName[name]!.outputSchema, asJson(withoutDescriptions(output)), `${name} outputSchema: the same shape, without per-field prose`);
-    t.ok(byName[name]!.description!.length > 200, `${name} has a description a model can choose by`);
+    t.same(byName[name]!.inputSchema, advertisedInput(input as TSchema, SHARED_FIELDS), `${name} inputSchema: the REST door's, each shared thing said once`);
+    t.same(byName[name]!.outputSchema, advertisedOutput(output as TSchema), `${name} outputSchema: the answer's fields with their types`);
+    t.ok(byName[name]!.description!.length > 120, `${name} has a description a model can choose by`);
   }
-  t.match(byName.list_running_containers!.annotations, { readOnlyHint: true });
-  t.match(byName.stop_container!.annotations, { destructiveHint: true });
-  t.match(byName.get_run!.annotations, { readOnlyHint: true });
-  t.match(byName.get_run_logs!.annotations, { readOnlyHint: true });
-  t.match(byName.cancel_run!.annotations, { destructiveHint: true });
-  t.match(byName.build_and_execute_github_repo!.annotations, { openWorldHint: true });
-  t.match(byName.pull_docker_image!.annotations, { openWorldHint: true });
+  // An absent hint means the protocol's default: not read-only, destructive, not idempotent, open world.
+  const hint = (name: string) => ({ readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true, ...byName[name]!.annotations });
+  t.match(hint('list_running_containers'), { readOnlyHint: true });
+  t.match(hint('stop_container'), { destructiveHint: true });
+  t.match(hint('get_run'), { readOnlyHint: true });
+  t.match(hint('get_run_logs'), { readOnlyHint: true });
+  t.match(hint('cancel_run'), { destructiveHint: true });
+  t.match(hint('build_and_execute_github_repo'), { openWorldHint: true });
+  t.match(hint('pull_docker_image'), { openWorldHint: true });
   // The test gateway allows no network, so runs do not reach the open world.
-  t.match(byName.execute_docker_container!.annotations, { openWorldHint: false, readOnlyHint: false });
-  t.match(byName.execute_docker_container!.description, /512m memory, 1 CPU, 256 processes, 60 s timeout/, 'states the server\'s actual defaults');
+  t.match(hint('execute_docker_container'), { openWorldHint: false, readOnlyHint: false, destructiveHint: false });
+  t.match(mcp.client.getInstructions(), /512m memory, 1 CPU, 256 processes, 60 s timeout/, 'the instructions state the server\'s actual defaults');
 });
 
 t.test('execute_docker_container runs busybox echo and removes the container', async (t) => {
