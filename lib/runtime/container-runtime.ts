@@ -171,6 +171,11 @@ export interface SandboxSpec {
   runtime?: string | undefined;
   /** The process that keeps the container up (it must never exit on its own). */
   keepAlive: string[];
+  /**
+   * `uid:gid` the keep-alive (and the container's init) runs as: never `user`, so with no
+   * capabilities the sandbox's processes cannot signal it and stop the container.
+   */
+  keepAliveUser: string;
   /** A writable, size-bounded directory owned by `user` (counted against memory where the backend uses tmpfs). */
   workspace: { dir: string; sizeBytes: number };
   /** Files (the agent) readable and executable by the sandbox, never writable by it, under `dir`. */

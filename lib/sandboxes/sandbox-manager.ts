@@ -25,6 +25,10 @@ import type { SandboxStore, StoredSandbox } from './sandbox-store.js';
 export interface SandboxSettings {
   /** A static busybox on the gateway's host, copied into every sandbox as its agent. */
   agentBinary: string;
+  /** `uid:gid` of the keep-alive: another uid than the sandbox user's, so an exec cannot stop the container. */
+  keepAliveUser: string;
+  /** Largest tar a caller may upload, and largest directory a download sends (bytes). */
+  archiveMaxBytes: number;
   ttlDefaultSeconds: number;
   ttlMaxSeconds: number;
   idleDefaultSeconds: number;
@@ -150,6 +154,7 @@ export class SandboxManager {
         limits,
         runtime: caller.policy.runtime,
         keepAlive: KEEP_ALIVE,
+        keepAliveUser: settings.keepAliveUser,
         // tmpfs pages count against the memory limit: at most half of it, so a full workspace leaves room to work.
         workspace: { dir: WORKSPACE, sizeBytes: Math.min(settings.workspaceBytes, Math.floor(limits.memoryBytes / 2)) },
         agent: { dir: AGENT_DIR, files: agentFiles },

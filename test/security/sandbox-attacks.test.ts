@@ -4,7 +4,7 @@
 import t from 'tap';
 import { startGateway } from '../fixtures/gateway.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
-import { removeSandboxesOf } from '../fixtures/sandboxes.js';
+import { inspectContainer, removeSandboxesOf } from '../fixtures/sandboxes.js';
 
 const gw = await startGateway({ SLIPWAY_SANDBOX_WORKSPACE_BYTES: String(8 * 1024 * 1024), SLIPWAY_PIDS_DEFAULT: '64' });
 t.teardown(async () => {
@@ -70,4 +70,19 @@ t.test('a fork bomb in an exec meets the pids limit, is killed at its timeout, a
   t.equal(next.body.status, 'succeeded');
   t.match(next.body.stdout, /^alive\n/);
   t.ok(Number(next.body.stdout.split('\n')[1]) < 10, `the bomb's processes are gone (${next.body.stdout.split('\n')[1]} lines of ps)`);
+});
+
+t.test('an exec cannot stop its sandbox: killing every process it may signal, or the keep-alive, leaves the container running', async (t) => {
+  const ps = await exec(['ps', '-o', 'pid,user,args']);
+  const keeper = ps.body.stdout.split('\n').find((line: string) => line.includes('sleep 2147483647'));
+  t.ok(keeper, `the keep-alive is listed: ${ps.body.stdout}`);
+  t.notMatch(keeper, /65534|nobody/, 'and runs as another uid than the exec');
+  const pid = keeper.trim().split(/\s+/)[0];
+  const direct = await exec(['sh', '-c', `kill -9 ${pid} 1; kill -TERM 1; echo kill=$?`]);
+  t.match(direct.body.stderr, /not permitted/i, 'signalling the keep-alive or the init is not permitted');
+  const all = await exec(['sh', '-c', 'sleep 300 & kill -9 -1; wait $!; echo sibling=$?']);
+  t.equal(all.body.stdout, 'sibling=137\n', 'kill -9 -1 reaches the exec\'s own processes only');
+  const info = await inspectContainer(created.body.container_id);
+  t.equal(info.State.Running, true, 'the container still runs');
+  t.match((await exec('echo alive')).body, { status: 'succeeded', stdout: 'alive\n' }, 'and takes the next exec');
 });
