@@ -143,6 +143,7 @@ export class Slipway {
       log,
       // Sandboxes first: their live containers are what run reconciliation must keep.
       reconcileSandboxes: () => this.sandboxes.reconcile(),
+      endInterruptedExec: (runId, containerId) => this.sandboxes.endInterruptedExec(runId, containerId),
     });
   }
 

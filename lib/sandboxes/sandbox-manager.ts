@@ -17,7 +17,7 @@ import { requireCapability } from '../runtime/capabilities.js';
 import { toArgv } from '../command-line.js';
 import type { CreateSandboxInput, ExtendTtlInput, SandboxExecInput, SandboxRecord } from '../../schemas/sandboxes.js';
 import { AgentFiles, AGENT_DIR, KEEP_ALIVE, WORKSPACE } from './agent.js';
-import { execPlan } from './sandbox-exec.js';
+import { execPlan, killExec } from './sandbox-exec.js';
 import { SandboxFiles, workspacePath, type FilesTarget } from './sandbox-files.js';
 import type { SandboxStore, StoredSandbox } from './sandbox-store.js';
 
@@ -85,6 +85,16 @@ export class SandboxManager {
       else this.deps.store.delete(sandbox.id);
     }
     return live;
+  }
+
+  /**
+   * An exec under way when the gateway stopped (run reconciliation): its processes are
+   * killed by its marker, in its sandbox if that is still live; the sandbox stays.
+   */
+  async endInterruptedExec(runId: string, containerId: string): Promise<void> {
+    const sandbox = this.deps.store.list().find((s) => s.state === 'running' && s.containerId === containerId);
+    if (!sandbox) return;
+    await killExec({ runtime: this.deps.runtime, log: this.deps.log }, { sandboxId: sandbox.id, containerId, image: sandbox.image, user: this.deps.user }, runId);
   }
 
   startSweep(): void {
