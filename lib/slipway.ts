@@ -31,6 +31,8 @@ import { RunManager, type RunPlan } from './runs.js';
 import { SandboxManager, type SandboxSettings } from './sandboxes/sandbox-manager.js';
 import { SandboxStore } from './sandboxes/sandbox-store.js';
 import type * as S from '../schemas/sandboxes.js';
+import type { ArchiveInput, UploadArchiveResult } from '../schemas/sandbox-archives.js';
+import type { ArchiveDownload } from './sandboxes/sandbox-files.js';
 import type { ContainerRuntime, RegistryAuth, RunOptions, RuntimeVersion } from './runtime/container-runtime.js';
 import type { ContainerRunInput } from '../schemas/container-run.js';
 import type { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../schemas/containers.js';
@@ -276,6 +278,16 @@ export class Slipway {
 
   async listSandboxFiles(input: S.ListFilesInput, caller: Caller = this.openCaller): Promise<S.ListFilesResult> {
     return this.sandboxes.files.list(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path);
+  }
+
+  /** A tar unpacked into a directory of the caller's sandbox (REST only). */
+  async uploadSandboxArchive(input: ArchiveInput, tar: Buffer, caller: Caller = this.openCaller): Promise<UploadArchiveResult> {
+    return this.sandboxes.files.upload(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path, tar);
+  }
+
+  /** A directory of the caller's sandbox as a streamed tar (REST only). */
+  async downloadSandboxArchive(input: ArchiveInput, caller: Caller = this.openCaller): Promise<ArchiveDownload> {
+    return this.sandboxes.files.download(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path);
   }
 
   /** The gateway is closing: runs under way are stopped and their containers removed; sandboxes stay. */

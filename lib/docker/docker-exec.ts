@@ -33,7 +33,9 @@ export async function runExec(docker: DockerClient, containerId: string, spec: E
   const stream = await docker.execStart(exec, hasStdin);
   const cap = spec.maxOutputBytes ?? defaultCapBytes;
   const out = { stdout: new OutputCollector(cap), stderr: new OutputCollector(cap) };
+  const sink = options.stdout;
   const demuxer = new LogDemuxer((which, payload) => {
+    if (which === 'stdout' && sink) return writeWithBackpressure(sink, payload);
     out[which].add(payload);
     options.onOutput?.(which, payload);
   });
@@ -74,4 +76,21 @@ async function exitCodeOf(docker: DockerClient, exec: Parameters<DockerClient['e
     await new Promise((resolve) => setTimeout(resolve, INSPECT_POLL_MS));
   }
   return null;
+}
+
+/** Writes `chunk`, and when `sink` asks to wait, settles once it drains (or fails when it closes first). */
+function writeWithBackpressure(sink: NodeJS.WritableStream, chunk: Buffer): Promise<void> | undefined {
+  if (sink.write(chunk)) return undefined;
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      sink.removeListener('drain', onDrain);
+      sink.removeListener('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('the reader went away'));
+    sink.once('drain', onDrain);
+    sink.once('close', onClose);
+  });
 }

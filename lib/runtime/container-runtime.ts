@@ -138,6 +138,12 @@ export interface ExecOptions {
   signal?: AbortSignal | undefined;
   /** Each chunk of output as it arrives. */
   onOutput?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
+  /**
+   * Where stdout goes instead (bytes such as a tar, streamed to a client): written with
+   * backpressure, so the process is read no faster than `stdout` drains; neither kept in
+   * the outcome nor given to `onOutput`. The caller ends or destroys it.
+   */
+  stdout?: NodeJS.WritableStream | undefined;
 }
 
 /**
