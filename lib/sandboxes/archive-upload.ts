@@ -60,6 +60,8 @@ export async function checkArchive(body: Buffer, into: string): Promise<CheckedA
   const reader = extract();
   reader.on('entry', (header: Header, stream, next) => {
     const index = entries++;
+    // Destroying the reader destroys the entry under way too: its error is the reader's, reported once.
+    stream.on('error', () => undefined);
     const fail = (err: unknown) => reader.destroy(err as Error);
     try {
       if (entries > MAX_ARCHIVE_ENTRIES) refuse(index, header.name, `is one too many: at most ${MAX_ARCHIVE_ENTRIES} entries`);
