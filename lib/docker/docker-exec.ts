@@ -13,9 +13,13 @@ import type { ExecOptions, ExecOutcome, ExecSpec } from '../runtime/container-ru
 import type { DockerClient } from './docker-client.js';
 import { LogDemuxer } from './log-demux.js';
 
-/** The engine marks an exec ended a moment after its stream closes: how often, and how many times, to look. */
-const INSPECT_POLL_MS = 20;
-const INSPECT_TRIES = 100;
+/**
+ * The engine marks an exec ended a moment after its stream closes: how often, and how
+ * many times (2 s in all), to look. Short: usually the first look finds it ended, and a
+ * second one a few milliseconds later does, so a long wait would only add latency.
+ */
+const INSPECT_POLL_MS = 5;
+const INSPECT_TRIES = 400;
 
 export async function runExec(docker: DockerClient, containerId: string, spec: ExecSpec, options: ExecOptions, defaultCapBytes: number): Promise<ExecOutcome> {
   options.signal?.throwIfAborted();
