@@ -80,18 +80,18 @@ done
 exec $B tar -x -f - -C ${WORKSPACE}`;
 
 /**
- * $1 the target directory (absolute, in the workspace). Stdin: the paths to check
- * (relative to /workspace, one a line, as lib/sandboxes/archive-upload.ts lists them),
- * an empty line, then the checked tar. Refuses like WRITE_SCRIPT when a component of any
- * path is already a link; then extracts into $1 (owners not restored: the sandbox user
- * owns what it writes).
+ * $1 the target directory (absolute, in the workspace; created when missing). Stdin: the
+ * paths to check (relative to /workspace, one a line: the target's own, then those
+ * lib/sandboxes/archive-upload.ts lists), an empty line, then the checked tar. Refuses
+ * like WRITE_SCRIPT when a component of any path is already a link; then extracts into
+ * $1 (owners not restored: the sandbox user owns what it writes).
  */
-export const UNPACK_SCRIPT = `[ -d "$1" ] && [ ! -L "$1" ] || { $B cat >/dev/null; exit ${AGENT_EXIT.missing}; }
-cd ${WORKSPACE} || exit ${AGENT_EXIT.missing}
+export const UNPACK_SCRIPT = `cd ${WORKSPACE} || exit ${AGENT_EXIT.missing}
 while IFS= read -r p && [ -n "$p" ]; do
   [ "$p" = . ] && continue
   ${REFUSE_LINKS}
 done
+$B mkdir -p "$1" 2>/dev/null; [ -d "$1" ] && [ ! -L "$1" ] || { $B cat >/dev/null; exit ${AGENT_EXIT.wrongType}; }
 exec $B tar -x -o -f - -C "$1"`;
 
 /**

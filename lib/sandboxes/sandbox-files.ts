@@ -68,18 +68,19 @@ export class SandboxFiles {
 
   /**
    * Unpacks a tar into a directory of the workspace: checked and repacked here first
-   * (archive-upload.ts), then extracted by the agent as the sandbox user, refusing paths
-   * through links already in the workspace.
+   * (archive-upload.ts), then extracted by the agent as the sandbox user into `path`
+   * (made when missing), refusing paths through links already in the workspace.
    */
   async upload(target: FilesTarget, rawPath: string | undefined, body: Buffer): Promise<UploadArchiveResult> {
     const path = workspacePath(rawPath ?? '.', 'path');
-    const archive = await checkArchive(body, path === WORKSPACE ? '' : path.slice(WORKSPACE.length + 1));
-    const manifest = Buffer.from(`${archive.paths.join('\n')}\n\n`);
+    const into = path === WORKSPACE ? '' : path.slice(WORKSPACE.length + 1);
+    const archive = await checkArchive(body, into);
+    const manifest = Buffer.from(`${[into || '.', ...archive.paths].join('\n')}\n\n`);
     const out = await this.agent(target, agentScript(UNPACK_SCRIPT, [path]), Buffer.concat([manifest, archive.tar]), ARCHIVE_TIMEOUT_MS);
     if (out.exitCode === AGENT_EXIT.symlink) {
       throw invalidInput('body', `the archive's path ${out.stderr.trim().slice(0, 300)} goes through a symbolic link in the workspace; links are not followed when writing`);
     }
-    if (out.exitCode === AGENT_EXIT.missing) throw new SlipwayError('SLIPWAY_ERR_FILE_NOT_FOUND', `${path} is not a directory in the sandbox`, { field: 'path' });
+    if (out.exitCode === AGENT_EXIT.wrongType) throw invalidInput('path', `path ${path} is not a directory in the sandbox, and cannot be made one`);
     this.refuseWrite(out);
     return { sandbox_id: target.sandboxId, path, entries: archive.entries, bytes: archive.bytes };
   }

@@ -68,6 +68,10 @@ t.test('a link in the workspace pointing out of it is archived as a link, never 
   t.match(JSON.parse(outside.bytes.toString()), { error: { field: 'path', message: /outside \/workspace/ } });
   t.equal((await download('../etc')).status, 400);
   t.equal((await download('nothing-here')).status, 404);
+  const made = await upload('made/here', await makeTar([{ name: 'f.txt', content: 'f' }]));
+  t.match(made, { status: 200, body: { path: '/workspace/made/here' } }, 'an upload makes its target directory');
+  t.equal((await exec(['cat', 'made/here/f.txt'])).stdout, 'f');
+  t.match(await upload('out/etc/x', await makeTar([{ name: 'f.txt', content: 'f' }])), { status: 400, body: { error: { field: 'body', message: /symbolic link/ } } }, 'but not through a link');
 });
 
 t.test('archives are bounded by SLIPWAY_SANDBOX_ARCHIVE_MAX_BYTES both ways, with a 413 before anything runs or is sent', async (t) => {
