@@ -83,7 +83,8 @@ export async function checkArchive(body: Buffer, into: string): Promise<CheckedA
         if (target.startsWith('/')) refuse(index, header.name, `is a link to the absolute path ${target}; links must be relative and stay in /workspace`);
         // `..` only at the start: past a name, `..` would climb from wherever that name, if a link, leads.
         const steps = target.split('/').filter((p: string) => p !== '' && p !== '.');
-        if (steps.findIndex((p: string) => p !== '..') < steps.lastIndexOf('..')) refuse(index, header.name, `is a link to ${target}, with .. after a name; only leading .. is accepted`);
+        const firstName = steps.findIndex((p: string) => p !== '..');
+        if (firstName !== -1 && firstName < steps.lastIndexOf('..')) refuse(index, header.name, `is a link to ${target}, with .. after a name; only leading .. is accepted`);
         const resolved = posix.join(posix.dirname(inWorkspace), target);
         if (resolved === '..' || resolved.startsWith('../')) refuse(index, header.name, `is a link to ${target}, which leads outside /workspace`);
         const via = [...links].find((link) => resolved === link || resolved.startsWith(`${link}/`));
