@@ -35,6 +35,12 @@ function refuse(index: number, name: string, why: string): never {
   throw invalidInput('body', `archive entry ${index} (${JSON.stringify(name.slice(0, 200))}) ${why}`);
 }
 
+/** `path` itself (when `self`) or the nearest directory above it that is in `links`. */
+function linkAt(links: ReadonlySet<string>, path: string, self: boolean): string | undefined {
+  for (let at = self ? path : posix.dirname(path); at !== '.' && at !== '/'; at = posix.dirname(at)) if (links.has(at)) return at;
+  return undefined;
+}
+
 /** `name` as a clean relative path (no `./`, no trailing `/`), or '' for the archive's root itself. */
 function cleanName(index: number, name: string): string {
   if (/[\0\n]/.test(name)) refuse(index, name, 'has a NUL or newline in its name');
@@ -67,7 +73,7 @@ export async function checkArchive(body: Buffer, into: string): Promise<CheckedA
       if (entries > MAX_ARCHIVE_ENTRIES) refuse(index, header.name, `is one too many: at most ${MAX_ARCHIVE_ENTRIES} entries`);
       const name = cleanName(index, header.name);
       const inWorkspace = posix.join(into || '.', name || '.');
-      const through = [...links].find((link) => inWorkspace.startsWith(`${link}/`));
+      const through = linkAt(links, inWorkspace, false);
       if (through) refuse(index, header.name, `goes through the link ${through} the archive made`);
       const mode = (header.mode ?? 0o644) & 0o777;
       const entry: Partial<Header> & { name: string } = { name: name || '.', mtime: header.mtime ?? new Date(0), uid: 0, gid: 0, uname: '', gname: '' };
@@ -87,7 +93,7 @@ export async function checkArchive(body: Buffer, into: string): Promise<CheckedA
         if (firstName !== -1 && firstName < steps.lastIndexOf('..')) refuse(index, header.name, `is a link to ${target}, with .. after a name; only leading .. is accepted`);
         const resolved = posix.join(posix.dirname(inWorkspace), target);
         if (resolved === '..' || resolved.startsWith('../')) refuse(index, header.name, `is a link to ${target}, which leads outside /workspace`);
-        const via = [...links].find((link) => resolved === link || resolved.startsWith(`${link}/`));
+        const via = linkAt(links, resolved, true);
         if (via) refuse(index, header.name, `is a link through the link ${via} the archive made`);
         Object.assign(entry, { type: 'symlink', mode: 0o777, linkname: target });
         links.add(inWorkspace);
