@@ -36,6 +36,7 @@ import { rssKiB, startGatewayProcess, type GatewayProcess } from './gateway-proc
 import { ms, summarize, type Summary } from './stats.js';
 import { swarmBench } from './swarm-echo.js';
 import { warmPoolBench } from './warm-pool.js';
+import { sandboxExecBench } from './sandbox-exec.js';
 
 const BENCH_INSTANCE = 'slipway-bench';
 const BENCH_LABEL = `${LABEL_INSTANCE}=${BENCH_INSTANCE}`;
@@ -282,6 +283,7 @@ async function main(): Promise<number> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
+  if (await sandboxExecBench(ROOT, positiveInt('BENCH_SANDBOX_ROUNDS', 40, 0), warmup)) failed = true;
   // The same job on a real three-node Swarm, gateway vs the manager's API (bench/swarm-echo.ts).
   if (await swarmBench(ROOT, positiveInt('BENCH_SWARM_ROUNDS', 15, 0), warmup)) failed = true;
   if (await warmPoolBench(ROOT, positiveInt('BENCH_POOL_ROUNDS', 20, 0), warmup)) failed = true;

@@ -34,6 +34,8 @@ export interface MaintenanceDeps {
    * run reconciliation must keep (lib/sandboxes/).
    */
   reconcileSandboxes?: () => Promise<ReadonlySet<string>>;
+  /** Kills the processes of an exec a restart interrupted, in its sandbox. */
+  endInterruptedExec?: (runId: string, containerId: string) => Promise<void>;
 }
 
 /** Seconds a clone directory may live beyond the clone and build time limits before a sweep removes it. */
@@ -68,7 +70,7 @@ export class Maintenance {
     const { runtime, store, logs, runs, activeRuns, instance, outputCapBytes, log } = this.deps;
     try {
       const keepSandboxes = await this.deps.reconcileSandboxes?.();
-      await reconcile({ runtime, store, logs, runs, active: activeRuns, instance, outputCapBytes, log, keepSandboxes });
+      await reconcile({ runtime, store, logs, runs, active: activeRuns, instance, outputCapBytes, log, keepSandboxes, endInterruptedExec: this.deps.endInterruptedExec });
       this.reconcilePending = false;
     } catch (err) {
       this.reconcilePending = true;

@@ -4,6 +4,9 @@
  * - a run whose container still exists is followed to its end (an exited one ends at
  *   once), with its exit code, output and final status recorded;
  * - a run whose container vanished ends `error`, saying so;
+ * - an exec in a sandbox cannot be followed (the engine keeps no exec's output for a
+ *   later reader): it ends `error`, saying the gateway restarted during it, and its
+ *   processes are killed in the sandbox, which stays usable;
  * - a container or volume of this instance that no unfinished run or live sandbox owns is removed, and
  *   so is every build step container (a build interrupted by the restart cannot resume;
  *   the step images it committed are labelled cache, pruned by retention and budget).
@@ -31,7 +34,12 @@ export interface ReconcileDeps {
   log: Logger;
   /** Live sandboxes (lib/sandboxes/sandbox-manager.ts): their containers and storage are kept. */
   keepSandboxes?: ReadonlySet<string> | undefined;
+  /** Kills the processes of an exec left running in its sandbox (lib/sandboxes/sandbox-manager.ts). */
+  endInterruptedExec?: ((runId: string, containerId: string) => Promise<void>) | undefined;
 }
+
+/** Why an exec under way at a restart ended. */
+export const EXEC_INTERRUPTED = 'the gateway restarted during the exec; its processes in the sandbox were killed';
 
 export interface ReconcileReport {
   followed: string[];
@@ -51,6 +59,16 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const kept = new Set<string>();
 
   for (const record of unfinished) {
+    if (record.kind === 'exec' && record.container_id) {
+      const containerId = record.container_id;
+      log.info({ runId: record.run_id, container: containerId }, 'ending an exec the restart interrupted');
+      const end = async (): Promise<never> => {
+        await deps.endInterruptedExec?.(record.run_id, containerId);
+        throw new SlipwayError('SLIPWAY_ERR_ENGINE', EXEC_INTERRUPTED);
+      };
+      void runs.adopt(record.run_id, end).catch(() => undefined);
+      continue;
+    }
     const container = byRun.get(record.run_id);
     // A container created but never started would wait forever: the run never began.
     if (!container || container.state === 'created') {

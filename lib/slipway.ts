@@ -34,6 +34,8 @@ import { NO_POOL, type PoolSettings } from './sandboxes/pool-settings.js';
 import { poolReadiness, WarmPool } from './sandboxes/warm-pool.js';
 import { resolveLimits } from './policy.js';
 import type * as S from '../schemas/sandboxes.js';
+import type { ArchiveInput, UploadArchiveResult } from '../schemas/sandbox-archives.js';
+import type { ArchiveDownload } from './sandboxes/sandbox-files.js';
 import type { ContainerRuntime, RegistryAuth, RunOptions, RuntimeVersion } from './runtime/container-runtime.js';
 import type { ContainerRunInput } from '../schemas/container-run.js';
 import type { ListContainersInput, ListContainersResult, StopContainerInput, StopContainerResult } from '../schemas/containers.js';
@@ -158,6 +160,7 @@ export class Slipway {
       log,
       // Sandboxes first: their live containers are what run reconciliation must keep, and so are this process's pooled ones.
       reconcileSandboxes: async () => new Set([...(await this.sandboxes.reconcile()), ...this.pool.ids()]),
+      endInterruptedExec: (runId, containerId) => this.sandboxes.endInterruptedExec(runId, containerId),
     });
   }
 
@@ -292,6 +295,16 @@ export class Slipway {
 
   async listSandboxFiles(input: S.ListFilesInput, caller: Caller = this.openCaller): Promise<S.ListFilesResult> {
     return this.sandboxes.files.list(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path);
+  }
+
+  /** A tar unpacked into a directory of the caller's sandbox (REST only). */
+  async uploadSandboxArchive(input: ArchiveInput, tar: Buffer, caller: Caller = this.openCaller): Promise<UploadArchiveResult> {
+    return this.sandboxes.files.upload(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path, tar);
+  }
+
+  /** A directory of the caller's sandbox as a streamed tar (REST only). */
+  async downloadSandboxArchive(input: ArchiveInput, caller: Caller = this.openCaller): Promise<ArchiveDownload> {
+    return this.sandboxes.files.download(this.sandboxes.filesTarget(input.sandbox_id, caller), input.path);
   }
 
   /** The gateway is closing: runs under way are stopped and their containers removed; sandboxes stay. */

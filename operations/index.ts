@@ -7,6 +7,9 @@
  * Hand-written on purpose, and REST only: the SSE log stream GET /v1/runs/{id}/logs (a
  * streaming transport; get_run_logs is its paged twin here), health and readiness, the
  * OpenAPI document and /docs, and the MCP transport at /mcp itself.
+ *
+ * REST only by declaration: REST_ONLY_OPERATIONS, whose request or answer is raw bytes
+ * (operations/rest-only-operation.ts says why and how they are derived).
  */
 import type { Operation } from './operation.js';
 import { listContainers, pullImage, stopContainer } from './container-operations.js';
@@ -15,6 +18,8 @@ import { cancelRun, getRun, getRunLogs, listRuns } from './record-operations.js'
 import { runImage, runPayload, runRepo } from './run-operations.js';
 import { getServerInfo } from './server-operations.js';
 import { SANDBOX_OPERATIONS } from './sandbox-operations.js';
+import { ARCHIVE_OPERATIONS } from './archive-operations.js';
+import type { RestOnlyOperation } from './rest-only-operation.js';
 
 export const OPERATIONS: readonly Operation[] = [
   runImage,
@@ -31,3 +36,5 @@ export const OPERATIONS: readonly Operation[] = [
   getServerInfo,
   ...SANDBOX_OPERATIONS,
 ];
+
+export const REST_ONLY_OPERATIONS: readonly RestOnlyOperation[] = [...ARCHIVE_OPERATIONS];

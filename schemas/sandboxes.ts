@@ -5,7 +5,7 @@ import { ArgvField, Environment, ImageReference, MemoryLimit, MIN_CPUS, MIN_TIME
 import { PayloadFile } from './payload-run.js';
 
 export const SANDBOX_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
-const EXAMPLE_ID = '3f2b8c1e-5d4a-4e2f-9b6c-7a1d0e9f8c2b';
+export const EXAMPLE_ID = '3f2b8c1e-5d4a-4e2f-9b6c-7a1d0e9f8c2b';
 
 export const SandboxId = Type.String({ pattern: SANDBOX_ID_PATTERN, description: 'The sandbox\'s id, as create_sandbox answered it.' });
 
@@ -17,7 +17,7 @@ export const SandboxLabels = Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-
 });
 
 /** A path inside /workspace: relative to it, or absolute under it. */
-const WorkspacePath = (description: string) => Type.String({ minLength: 1, maxLength: 1024, description });
+export const WorkspacePath = (description: string) => Type.String({ minLength: 1, maxLength: 1024, description });
 
 export const CreateSandboxInput = Type.Object(
   {

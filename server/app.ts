@@ -18,11 +18,12 @@ import { createRuntime } from '../lib/runtime/create-runtime.js';
 import { Slipway } from '../lib/slipway.js';
 import { slipwaySettings } from './slipway-settings.js';
 import { ajv, queryAjv } from '../schemas/validator.js';
-import { OPERATIONS } from '../operations/index.js';
+import { OPERATIONS, REST_ONLY_OPERATIONS } from '../operations/index.js';
 import { serverFacts } from '../operations/operation.js';
 import healthRoutes from '../routes/health.js';
 import mcpRoutes from '../routes/mcp.js';
 import operationRoutes from '../routes/operations.js';
+import restOnlyRoutes from '../routes/rest-only-operations.js';
 import runRoutes from '../routes/runs.js';
 import uiRoutes from '../routes/ui.js';
 
@@ -70,7 +71,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.corsOrigins,
-      methods: ['GET', 'POST', 'DELETE'],
+      methods: ['GET', 'POST', 'PUT', 'DELETE'],
       allowedHeaders: ['authorization', 'content-type', 'last-event-id', 'mcp-session-id', 'mcp-protocol-version'],
       exposedHeaders: ['location', 'retry-after', 'mcp-session-id'],
       maxAge: 600,
@@ -109,6 +110,7 @@ export async function buildApp(config: Config, options: AppOptions): Promise<Fas
   await app.register(healthRoutes);
   const facts = serverFacts(config);
   await app.register(operationRoutes, { operations: OPERATIONS, describe: (op) => op.description(facts) });
+  await app.register(restOnlyRoutes, { operations: REST_ONLY_OPERATIONS, config, describe: (op) => op.description(facts) });
   await app.register(runRoutes, { prefix: '/v1' });
   await app.register(mcpRoutes);
   metrics.observe('mcp_sessions_open', () => app.mcpSessions.size);

@@ -308,7 +308,7 @@ export function loadConfig(env: Source = process.env): Config {
       conformanceTools: bool(src, 'SLIPWAY_MCP_CONFORMANCE_TOOLS', false),
     },
     repoBuild: repoBuildConfig(src),
-    sandboxes: sandboxConfig(src, memoryCap),
+    sandboxes: sandboxConfig(src, memoryCap, src.SLIPWAY_PAYLOAD_USER || '65534:65534'),
     pool: parsePool(json(src, 'SLIPWAY_POOL', {}), mergePresets(json(src, 'SLIPWAY_LANGUAGE_PRESETS', {})), int(src, 'SLIPWAY_POOL_CHECK_SECONDS', 5, 1)),
   };
   if (src.SLIPWAY_RUNTIME) config.runtime = src.SLIPWAY_RUNTIME;
@@ -331,9 +331,16 @@ export function loadConfig(env: Source = process.env): Config {
   return Object.freeze(config);
 }
 
-function sandboxConfig(src: Source, memoryCap: number): SandboxSettings {
+function sandboxConfig(src: Source, memoryCap: number, sandboxUser: string): SandboxSettings {
   const ttlMax = int(src, 'SLIPWAY_SANDBOX_TTL_MAX_SECONDS', 24 * 3600, 1);
+  const keepAliveUser = src.SLIPWAY_SANDBOX_KEEPALIVE_USER || '65533:65533';
+  // Another uid than the sandbox user's: its processes, with no capabilities, cannot signal the keep-alive.
+  if (!/^[1-9][0-9]*:[0-9]+$/.test(keepAliveUser) || keepAliveUser.split(':')[0] === sandboxUser.split(':')[0]) {
+    throw new Error(`SLIPWAY_SANDBOX_KEEPALIVE_USER must be a numeric non-root uid:gid whose uid differs from SLIPWAY_PAYLOAD_USER's, got "${keepAliveUser}"`);
+  }
   return {
+    keepAliveUser,
+    archiveMaxBytes: int(src, 'SLIPWAY_SANDBOX_ARCHIVE_MAX_BYTES', 64 * MIB, 1024),
     agentBinary: src.SLIPWAY_SANDBOX_AGENT_BINARY || '/bin/busybox',
     ttlMaxSeconds: ttlMax,
     ttlDefaultSeconds: Math.min(int(src, 'SLIPWAY_SANDBOX_TTL_DEFAULT_SECONDS', 3600, 1), ttlMax),

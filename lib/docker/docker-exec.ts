@@ -13,9 +13,13 @@ import type { ExecOptions, ExecOutcome, ExecSpec } from '../runtime/container-ru
 import type { DockerClient } from './docker-client.js';
 import { LogDemuxer } from './log-demux.js';
 
-/** The engine marks an exec ended a moment after its stream closes: how often, and how many times, to look. */
-const INSPECT_POLL_MS = 20;
-const INSPECT_TRIES = 100;
+/**
+ * The engine marks an exec ended a moment after its stream closes: how often, and how
+ * many times (2 s in all), to look. Short: usually the first look finds it ended, and a
+ * second one a few milliseconds later does, so a long wait would only add latency.
+ */
+const INSPECT_POLL_MS = 5;
+const INSPECT_TRIES = 400;
 
 export async function runExec(docker: DockerClient, containerId: string, spec: ExecSpec, options: ExecOptions, defaultCapBytes: number): Promise<ExecOutcome> {
   options.signal?.throwIfAborted();
@@ -33,7 +37,9 @@ export async function runExec(docker: DockerClient, containerId: string, spec: E
   const stream = await docker.execStart(exec, hasStdin);
   const cap = spec.maxOutputBytes ?? defaultCapBytes;
   const out = { stdout: new OutputCollector(cap), stderr: new OutputCollector(cap) };
+  const sink = options.stdout;
   const demuxer = new LogDemuxer((which, payload) => {
+    if (which === 'stdout' && sink) return writeWithBackpressure(sink, payload);
     out[which].add(payload);
     options.onOutput?.(which, payload);
   });
@@ -74,4 +80,21 @@ async function exitCodeOf(docker: DockerClient, exec: Parameters<DockerClient['e
     await new Promise((resolve) => setTimeout(resolve, INSPECT_POLL_MS));
   }
   return null;
+}
+
+/** Writes `chunk`, and when `sink` asks to wait, settles once it drains (or fails when it closes first). */
+function writeWithBackpressure(sink: NodeJS.WritableStream, chunk: Buffer): Promise<void> | undefined {
+  if (sink.write(chunk)) return undefined;
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      sink.removeListener('drain', onDrain);
+      sink.removeListener('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('the reader went away'));
+    sink.once('drain', onDrain);
+    sink.once('close', onClose);
+  });
 }

@@ -34,7 +34,10 @@ export async function startSandboxContainer(docker: DockerClient, spec: SandboxS
         cmd: spec.keepAlive.slice(1),
         env: spec.env,
         workingDir: spec.workingDir,
-        user: spec.user,
+        // Not the sandbox user: execs carry their own User (docker-exec.ts), and without
+        // CAP_KILL they cannot signal a process of another uid, so `kill -9 -1` in an exec
+        // cannot stop the keep-alive, and with it the container.
+        user: spec.keepAliveUser,
         labels: spec.labels,
         limits: spec.limits,
         openStdin: false,

@@ -138,6 +138,12 @@ export interface ExecOptions {
   signal?: AbortSignal | undefined;
   /** Each chunk of output as it arrives. */
   onOutput?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
+  /**
+   * Where stdout goes instead (bytes such as a tar, streamed to a client): written with
+   * backpressure, so the process is read no faster than `stdout` drains; neither kept in
+   * the outcome nor given to `onOutput`. The caller ends or destroys it.
+   */
+  stdout?: NodeJS.WritableStream | undefined;
 }
 
 /**
@@ -171,6 +177,11 @@ export interface SandboxSpec {
   runtime?: string | undefined;
   /** The process that keeps the container up (it must never exit on its own). */
   keepAlive: string[];
+  /**
+   * `uid:gid` the keep-alive (and the container's init) runs as: never `user`, so with no
+   * capabilities the sandbox's processes cannot signal it and stop the container.
+   */
+  keepAliveUser: string;
   /** A writable, size-bounded directory owned by `user` (counted against memory where the backend uses tmpfs). */
   workspace: { dir: string; sizeBytes: number };
   /** Files (the agent) readable and executable by the sandbox, never writable by it, under `dir`. */

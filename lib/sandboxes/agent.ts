@@ -3,7 +3,7 @@
  * read-only at /.slipway by the runtime before the container starts. Images may have no
  * shell, no tar and no sleep; with the agent, the gateway needs nothing from them:
  * - keep-alive: `busybox sleep` as the container's command (Init: true reaps zombies);
- * - files: `tar -x` from the exec's stdin, `head | base64`, `stat`, `realpath`;
+ * - files: `tar -x` from the exec's stdin, `tar -c` to its stdout, `head | base64`, `stat`, `realpath`;
  * - process control: every exec carries a marker in its environment, and a timed-out or
  *   cancelled exec is ended by killing, with SIGKILL, each marked process and its process
  *   group (the engine makes each exec a session leader, so its children share its group).
@@ -33,7 +33,7 @@ export function agentScript(script: string, args: string[]): string[] {
 }
 
 /** The exit codes the scripts below use for the caller's mistakes. */
-export const AGENT_EXIT = { missing: 3, outside: 4, wrongType: 5, symlink: 6 } as const;
+export const AGENT_EXIT = { missing: 3, outside: 4, wrongType: 5, symlink: 6, tooLarge: 7 } as const;
 
 const INSIDE = `case "$p" in ${WORKSPACE}|${WORKSPACE}/*) ;; *) exit ${AGENT_EXIT.outside};; esac`;
 
@@ -58,6 +58,16 @@ for f in * .[!.]* ..?*; do
   $B stat -c '%F|%s|%Y|%n' "$f"
 done`;
 
+/** Exits (naming "$p" on stderr, draining stdin) when a component of the relative path $p, from the cwd, is a link. */
+const REFUSE_LINKS = `cur=; rest=$p
+  while :; do
+    part=\${rest%%/*}
+    cur=\${cur:+$cur/}$part
+    if [ -L "$cur" ]; then echo "$p" >&2; $B cat >/dev/null; exit ${AGENT_EXIT.symlink}; fi
+    [ "$rest" = "$part" ] && break
+    rest=\${rest#*/}
+  done`;
+
 /**
  * $@ the relative paths about to be written; stdin a tar of them. Refuses (naming the
  * path on stderr) when any component of a path is already a symlink, so tar never writes
@@ -65,16 +75,42 @@ done`;
  */
 export const WRITE_SCRIPT = `cd ${WORKSPACE} || exit ${AGENT_EXIT.missing}
 for p in "$@"; do
-  cur=; rest=$p
-  while :; do
-    part=\${rest%%/*}
-    cur=\${cur:+$cur/}$part
-    if [ -L "$cur" ]; then echo "$p" >&2; $B cat >/dev/null; exit ${AGENT_EXIT.symlink}; fi
-    [ "$rest" = "$part" ] && break
-    rest=\${rest#*/}
-  done
+  ${REFUSE_LINKS}
 done
 exec $B tar -x -f - -C ${WORKSPACE}`;
+
+/**
+ * $1 the target directory (absolute, in the workspace; created when missing). Stdin: the
+ * paths to check (relative to /workspace, one a line: the target's own, then those
+ * lib/sandboxes/archive-upload.ts lists), an empty line, then the checked tar. Refuses
+ * like WRITE_SCRIPT when a component of any path is already a link; then extracts into
+ * $1 (owners not restored: the sandbox user owns what it writes).
+ */
+export const UNPACK_SCRIPT = `cd ${WORKSPACE} || exit ${AGENT_EXIT.missing}
+while IFS= read -r p && [ -n "$p" ]; do
+  [ "$p" = . ] && continue
+  ${REFUSE_LINKS}
+done
+$B mkdir -p "$1" 2>/dev/null; [ -d "$1" ] && [ ! -L "$1" ] || { $B cat >/dev/null; exit ${AGENT_EXIT.wrongType}; }
+exec $B tar -x -o -f - -C "$1"`;
+
+/**
+ * $1 a directory, $2 \`size\` or \`tar\`, $3 the most KiB it may hold. Resolves $1 (it must stay
+ * in the workspace), then prints its resolved path and size in KiB (\`size\`), or streams a
+ * tar of its contents to stdout (\`tar\`). Links are archived as links, never followed.
+ */
+export const PACK_SCRIPT = `p=$($B realpath "$1" 2>/dev/null) || exit ${AGENT_EXIT.missing}
+${INSIDE}
+[ -e "$p" ] || exit ${AGENT_EXIT.missing}
+[ -d "$p" ] || exit ${AGENT_EXIT.wrongType}
+if [ "$2" = size ]; then
+  k=$($B du -s -k "$p" | $B cut -f1)
+  echo "$p"; echo "$k"
+  [ "$k" -le "$3" ] || exit ${AGENT_EXIT.tooLarge}
+  exit 0
+fi
+cd "$p" || exit ${AGENT_EXIT.missing}
+exec $B tar -c -f - .`;
 
 /** $1 the exec's marker: SIGKILL to each marked process's group, then to the process. */
 export const KILL_SCRIPT = `for d in /proc/[0-9]*; do

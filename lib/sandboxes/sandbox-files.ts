@@ -7,12 +7,15 @@
  * writes, refused when any component already is a link.
  */
 import { posix } from 'node:path';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { invalidInput, SlipwayError } from '../errors.js';
 import { packFiles, prepareFiles } from '../payload-files.js';
 import type { ContainerRuntime, ExecOutcome } from '../runtime/container-runtime.js';
 import type { PayloadFile } from '../../schemas/payload-run.js';
 import type { FileEntryInfo, ListFilesResult, ReadFileResult, WriteFilesResult } from '../../schemas/sandboxes.js';
-import { AGENT_EXIT, agentScript, LIST_SCRIPT, READ_SCRIPT, WORKSPACE, WRITE_SCRIPT } from './agent.js';
+import type { UploadArchiveResult } from '../../schemas/sandbox-archives.js';
+import { AGENT_EXIT, agentScript, LIST_SCRIPT, PACK_SCRIPT, READ_SCRIPT, UNPACK_SCRIPT, WORKSPACE, WRITE_SCRIPT } from './agent.js';
+import { checkArchive } from './archive-upload.js';
 
 export interface FilesTarget {
   sandboxId: string;
@@ -22,6 +25,15 @@ export interface FilesTarget {
 
 /** File operations are quick; a stuck one must not hold a request for long. */
 const FILE_OP_TIMEOUT_MS = 60_000;
+/** An archive of up to SLIPWAY_SANDBOX_ARCHIVE_MAX_BYTES may meet a slow client; still bounded. */
+const ARCHIVE_TIMEOUT_MS = 10 * 60_000;
+
+export interface ArchiveDownload {
+  /** The directory packed (resolved in the sandbox). */
+  path: string;
+  /** The tar, as the sandbox writes it; destroyed with an error if it fails or outgrows the bound. */
+  tar: Readable;
+}
 
 /**
  * `path` (relative to /workspace, or absolute under it) as an absolute, normalised path
@@ -38,7 +50,7 @@ export function workspacePath(path: string, field: string): string {
 export class SandboxFiles {
   constructor(
     private readonly runtime: ContainerRuntime,
-    private readonly bounds: { readMaxBytes: number; listMaxEntries: number },
+    private readonly bounds: { readMaxBytes: number; listMaxEntries: number; archiveMaxBytes: number },
   ) {}
 
   async write(target: FilesTarget, files: PayloadFile[]): Promise<WriteFilesResult> {
@@ -50,13 +62,63 @@ export class SandboxFiles {
       const field = `files[${Math.max(index, 0)}].path`;
       throw invalidInput(field, `${field} (${path}) goes through a symbolic link in the workspace; links are not followed when writing`);
     }
-    if (out.exitCode !== 0) {
-      if (/No space left|short write|write error/i.test(out.stderr)) {
-        throw new SlipwayError('SLIPWAY_ERR_PAYLOAD_TOO_LARGE', `the sandbox's workspace is full: ${out.stderr.trim().slice(0, 200)}`, { field: 'files' });
-      }
-      throw new SlipwayError('SLIPWAY_ERR_ENGINE', `writing files failed: ${out.stderr.trim().slice(0, 200)}`);
-    }
+    this.refuseWrite(out, 'files');
     return { sandbox_id: target.sandboxId, written: entries.map((e) => ({ path: `${WORKSPACE}/${e.path}`, bytes: e.content.length })) };
+  }
+
+  /**
+   * Unpacks a tar into a directory of the workspace: checked and repacked here first
+   * (archive-upload.ts), then extracted by the agent as the sandbox user into `path`
+   * (made when missing), refusing paths through links already in the workspace.
+   */
+  async upload(target: FilesTarget, rawPath: string | undefined, body: Buffer): Promise<UploadArchiveResult> {
+    const path = workspacePath(rawPath ?? '.', 'path');
+    const into = path === WORKSPACE ? '' : path.slice(WORKSPACE.length + 1);
+    const archive = await checkArchive(body, into);
+    const manifest = Buffer.from(`${[into || '.', ...archive.paths].join('\n')}\n\n`);
+    const out = await this.agent(target, agentScript(UNPACK_SCRIPT, [path]), Buffer.concat([manifest, archive.tar]), ARCHIVE_TIMEOUT_MS);
+    if (out.exitCode === AGENT_EXIT.symlink) {
+      throw invalidInput('body', `the archive's path ${out.stderr.trim().slice(0, 300)} goes through a symbolic link in the workspace; links are not followed when writing`);
+    }
+    if (out.exitCode === AGENT_EXIT.wrongType) throw invalidInput('path', `path ${path} is not a directory in the sandbox, and cannot be made one`);
+    this.refuseWrite(out);
+    return { sandbox_id: target.sandboxId, path, entries: archive.entries, bytes: archive.bytes };
+  }
+
+  /**
+   * A directory of the workspace as a tar, streamed: its size is checked first (a 413
+   * before any byte is sent), and the stream is cut with an error if it outgrows the
+   * bound all the same. Links are archived as links, never followed.
+   */
+  async download(target: FilesTarget, rawPath: string | undefined): Promise<ArchiveDownload> {
+    const path = workspacePath(rawPath ?? '.', 'path');
+    const maxBytes = this.bounds.archiveMaxBytes;
+    const sized = await this.agent(target, agentScript(PACK_SCRIPT, [path, 'size', String(Math.floor(maxBytes / 1024))]));
+    const [resolved = path, kib = '0'] = sized.stdout.split('\n');
+    if (sized.exitCode === AGENT_EXIT.tooLarge) {
+      throw new SlipwayError('SLIPWAY_ERR_PAYLOAD_TOO_LARGE', `${resolved} holds ${kib} KiB, more than the ${Math.floor(maxBytes / 1024)} KiB an archive may (SLIPWAY_SANDBOX_ARCHIVE_MAX_BYTES)`, { field: 'path' });
+    }
+    this.refuse(sized, path, 'a directory');
+    let sent = 0;
+    const bounded = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        sent += chunk.length;
+        if (sent > maxBytes + 1024 * 1024) callback(new Error(`the archive outgrew ${maxBytes} bytes and was cut off`));
+        else callback(null, chunk);
+      },
+    });
+    const tar = new PassThrough();
+    bounded.pipe(tar);
+    bounded.on('error', (err) => tar.destroy(err));
+    const stop = new AbortController();
+    tar.on('close', () => stop.abort());
+    this.runtime
+      .exec(target.containerId, { cmd: agentScript(PACK_SCRIPT, [resolved, 'tar']), user: target.user, timeoutMs: ARCHIVE_TIMEOUT_MS, maxOutputBytes: 64 * 1024 }, { signal: stop.signal, stdout: bounded })
+      .then(
+        (out) => (out.exitCode === 0 ? bounded.end() : bounded.destroy(new Error(`packing ${resolved} failed: ${out.stderr.trim().slice(0, 200) || (out.timedOut ? 'timed out' : `exit ${out.exitCode}`)}`))),
+        (err: unknown) => bounded.destroy(err as Error),
+      );
+    return { path: resolved, tar };
   }
 
   async read(target: FilesTarget, rawPath: string): Promise<ReadFileResult> {
@@ -79,6 +141,15 @@ export class SandboxFiles {
     return { path: lines[0] ?? path, entries, truncated: lines.includes('//truncated') };
   }
 
+  /** A failed extraction in the caller's terms: a full workspace is a 413. */
+  private refuseWrite(out: ExecOutcome, field = 'body'): void {
+    if (out.exitCode === 0) return;
+    if (/No space left|short write|write error/i.test(out.stderr)) {
+      throw new SlipwayError('SLIPWAY_ERR_PAYLOAD_TOO_LARGE', `the sandbox's workspace is full: ${out.stderr.trim().slice(0, 200)}`, { field });
+    }
+    throw new SlipwayError('SLIPWAY_ERR_ENGINE', `writing files failed: ${out.stderr.trim().slice(0, 200)}`);
+  }
+
   /** The agent's refusals in the caller's terms. */
   private refuse(out: ExecOutcome, path: string, what: string): void {
     if (out.exitCode === 0) return;
@@ -88,8 +159,8 @@ export class SandboxFiles {
     throw new SlipwayError('SLIPWAY_ERR_ENGINE', `the sandbox's agent failed: ${out.stderr.trim().slice(0, 200)}`);
   }
 
-  private async agent(target: FilesTarget, cmd: string[], stdin?: Buffer): Promise<ExecOutcome> {
-    const out = await this.runtime.exec(target.containerId, { cmd, user: target.user, stdin, timeoutMs: FILE_OP_TIMEOUT_MS, maxOutputBytes: Math.ceil((this.bounds.readMaxBytes * 4) / 3) + 1024 * 1024 });
+  private async agent(target: FilesTarget, cmd: string[], stdin?: Buffer, timeoutMs = FILE_OP_TIMEOUT_MS): Promise<ExecOutcome> {
+    const out = await this.runtime.exec(target.containerId, { cmd, user: target.user, stdin, timeoutMs, maxOutputBytes: Math.ceil((this.bounds.readMaxBytes * 4) / 3) + 1024 * 1024 });
     if (out.timedOut) throw new SlipwayError('SLIPWAY_ERR_ENGINE', 'the file operation in the sandbox did not finish in time');
     return out;
   }

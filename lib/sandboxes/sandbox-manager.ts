@@ -17,7 +17,7 @@ import { requireCapability } from '../runtime/capabilities.js';
 import { toArgv } from '../command-line.js';
 import type { CreateSandboxInput, ExtendTtlInput, SandboxExecInput, SandboxRecord } from '../../schemas/sandboxes.js';
 import { AgentFiles, AGENT_DIR, KEEP_ALIVE, WORKSPACE } from './agent.js';
-import { execPlan } from './sandbox-exec.js';
+import { execPlan, killExec } from './sandbox-exec.js';
 import { SandboxFiles, workspacePath, type FilesTarget } from './sandbox-files.js';
 import type { SandboxStore, StoredSandbox } from './sandbox-store.js';
 import type { ClaimedContainer, WarmPool } from './warm-pool.js';
@@ -26,6 +26,10 @@ import type { ClaimedContainer, WarmPool } from './warm-pool.js';
 export interface SandboxSettings {
   /** A static busybox on the gateway's host, copied into every sandbox as its agent. */
   agentBinary: string;
+  /** `uid:gid` of the keep-alive: another uid than the sandbox user's, so an exec cannot stop the container. */
+  keepAliveUser: string;
+  /** Largest tar a caller may upload, and largest directory a download sends (bytes). */
+  archiveMaxBytes: number;
   ttlDefaultSeconds: number;
   ttlMaxSeconds: number;
   idleDefaultSeconds: number;
@@ -94,6 +98,16 @@ export class SandboxManager {
       else this.deps.store.delete(sandbox.id);
     }
     return live;
+  }
+
+  /**
+   * An exec under way when the gateway stopped (run reconciliation): its processes are
+   * killed by its marker, in its sandbox if that is still live; the sandbox stays.
+   */
+  async endInterruptedExec(runId: string, containerId: string): Promise<void> {
+    const sandbox = this.deps.store.list().find((s) => s.state === 'running' && s.containerId === containerId);
+    if (!sandbox) return;
+    await killExec({ runtime: this.deps.runtime, log: this.deps.log }, { sandboxId: sandbox.id, containerId, image: sandbox.image, user: this.deps.user }, runId);
   }
 
   startSweep(): void {
@@ -187,6 +201,7 @@ export class SandboxManager {
       limits: c.limits,
       runtime: c.runtime,
       keepAlive: KEEP_ALIVE,
+      keepAliveUser: this.deps.settings.keepAliveUser,
       // tmpfs pages count against the memory limit: at most half of it, so a full workspace leaves room to work.
       workspace: { dir: WORKSPACE, sizeBytes: Math.min(this.deps.settings.workspaceBytes, Math.floor(c.limits.memoryBytes / 2)) },
       agent: { dir: AGENT_DIR, files: await this.agent.files() },

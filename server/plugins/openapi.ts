@@ -17,7 +17,7 @@ export async function registerOpenApi(app: FastifyInstance, config: Config): Pro
       info: {
         title: 'Slipway',
         version: '0.1.0',
-        description: `Run containers and code on a container engine, hardened by default. Every operation here is also an MCP tool at /mcp (named in its summary).\n\n${serverInstructions(config)}`,
+        description: `Run containers and code on a container engine, hardened by default. Every operation here is also an MCP tool at /mcp (named in its summary), except the few whose summary says REST only, and why.\n\n${serverInstructions(config)}`,
       },
       tags: [
         { name: 'runs', description: 'Run an image or a code payload' },

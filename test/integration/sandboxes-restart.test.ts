@@ -9,6 +9,7 @@ import { spawnGateway, type GatewayProcess } from '../fixtures/gateway-process.j
 import { TEST_INSTANCE } from '../fixtures/docker.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 import { removeSandboxesOf, sandboxObjects } from '../fixtures/sandboxes.js';
+import { waitFor } from '../fixtures/wait.js';
 
 const INSTANCE = `${TEST_INSTANCE}-sandbox-restart`;
 const dataDir = await mkdtemp(join(tmpdir(), 'slipway-sandbox-restart-'));
@@ -48,4 +49,33 @@ t.test('a sandbox survives a graceful restart and a kill -9, with its files; an 
 
   t.equal((await api('DELETE', `/v1/sandboxes/${kept.sandbox_id}`)).status, 200);
   t.same(await sandboxObjects(kept.sandbox_id), { containers: [], volumes: [] });
+});
+
+t.test('an exec under way when the gateway is killed -9 ends error after the restart, its processes are killed, and the sandbox works on', async (t) => {
+  let gw = await spawnGateway(env);
+  t.teardown(() => gw.kill('SIGKILL'));
+  let api = client(gw);
+  const box = (await api('POST', '/v1/sandboxes', { image: BUSYBOX_IMAGE, memory_limit: '64m' })).body;
+  // A tree: the exec's shell, a child in the background, and a grandchild in its own shell.
+  const started = await api('POST', `/v1/sandboxes/${box.sandbox_id}/exec`, { command: ['sh', '-c', 'sleep 987 & sh -c "sleep 988"; wait'], wait: false, timeout: 600 });
+  t.equal(started.status, 202);
+  const runId = started.body.run_id;
+  const ps = async () => (await api('POST', `/v1/sandboxes/${box.sandbox_id}/exec`, { command: ['ps', '-o', 'args'] })).body.stdout as string;
+  await waitFor(async () => (await ps()).includes('sleep 988'), { what: 'the exec\'s processes to start' });
+  t.equal((await api('GET', `/v1/runs/${runId}`)).body.status, 'running');
+
+  await gw.kill('SIGKILL');
+  gw = await spawnGateway(env);
+  api = client(gw);
+  const ended = await waitFor(async () => {
+    const run = (await api('GET', `/v1/runs/${runId}`)).body;
+    return run.status !== 'running' && run;
+  }, { what: 'the interrupted exec to end' });
+  t.match(ended, { status: 'error', error_message: /gateway restarted during the exec/ }, 'the run record ends, saying why');
+  const left = await ps();
+  t.notMatch(left, /sleep 98[78]/, 'none of its processes is left in the sandbox');
+  t.match(left, /sleep 2147483647/, 'the keep-alive is untouched');
+  const next = await api('POST', `/v1/sandboxes/${box.sandbox_id}/exec`, { command: ['echo', 'usable'] });
+  t.match(next.body, { status: 'succeeded', stdout: 'usable\n' }, 'the sandbox takes the next exec');
+  t.equal((await api('DELETE', `/v1/sandboxes/${box.sandbox_id}`)).status, 200);
 });

@@ -51,7 +51,7 @@ t.test('a sandbox keeps /workspace between execs, takes files in and gives them 
   t.equal(info.HostConfig.Init, true);
   t.ok(info.HostConfig.PidsLimit, 'a pids limit');
   t.match(info.HostConfig.Tmpfs?.['/workspace'], /size=16777216/, 'the workspace is a bounded tmpfs');
-  t.equal(info.Config.User, '65534:65534');
+  t.equal(info.Config.User, '65533:65533', 'the keep-alive runs as another uid than the execs (65534)');
   t.match(info.Config.Labels, { 'io.slipway.kind': 'sandbox', 'io.slipway.sandbox-id': id, 'io.slipway.owner': 'alice' });
 
   for (let i = 0; i < 3; i++) {

@@ -115,3 +115,27 @@ t.test('without the agent binary a sandbox create fails naming the setting, and 
   t.same(slipway.sandboxes.list(slipway.openCaller), []);
   t.same(sandboxContainers(runtime), []);
 });
+
+t.test('an exec under way when the gateway died ends error after the restart, and its processes are killed by its marker', async (t) => {
+  const runtime = new FakeRuntime();
+  const first = setUp(t, { runtime });
+  const box = await first.slipway.createSandbox({ image: IMAGE, memory_limit: '64m' });
+  const seen: string[][] = [];
+  // The first process's exec ends only when aborted (its teardown): that process "dies" by another starting on its data.
+  runtime.execBehaviour = (spec, signal) => {
+    seen.push(spec.cmd);
+    if (seen.length > 1) return Promise.resolve({ exitCode: 0, stdout: '', stderr: '', timedOut: false });
+    return new Promise((resolve) => signal?.addEventListener('abort', () => resolve({ exitCode: null, stdout: '', stderr: '', timedOut: false, aborted: true })));
+  };
+  const started = await first.slipway.sandboxExec({ sandbox_id: box.sandbox_id, command: 'sleep 100', wait: false });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(first.slipway.runs.get(started.run_id).status, 'running');
+
+  const second = setUp(t, { runtime, dataDir: first.dataDir });
+  await second.slipway.init();
+  t.match(await second.slipway.runs.completion(started.run_id), { status: 'error', error_message: /gateway restarted during the exec/ });
+  t.equal(seen.length, 2, 'one more exec: the kill');
+  t.match(seen[1]!.join(' '), /kill -9/, 'the agent\'s kill script');
+  t.equal(seen[1]!.at(-1), started.run_id, 'aimed at the processes marked with this run\'s id');
+  t.same(second.slipway.sandboxes.list(second.slipway.openCaller).map((s) => s.sandbox_id), [box.sandbox_id], 'the sandbox stays');
+});

@@ -23,7 +23,7 @@ function makePool(t: Test, size: number, overrides: Partial<WarmPoolDeps> = {}) 
     limits: LIMITS,
     spec: async (sandboxId, entry, labels): Promise<SandboxSpec> => ({
       sandboxId, image: entry.image, env: entry.env, workingDir: '/workspace', user: '65534:65534', labels, limits: LIMITS,
-      keepAlive: ['sleep'], workspace: { dir: '/workspace', sizeBytes: 1024 }, agent: { dir: '/.slipway', files: [] },
+      keepAlive: ['sleep'], keepAliveUser: '65533:65533', workspace: { dir: '/workspace', sizeBytes: 1024 }, agent: { dir: '/.slipway', files: [] },
     }),
     ensureImage: async () => undefined,
     metrics: NO_METRICS,

@@ -3,7 +3,7 @@
 // only. An operation missing from a door, or a route or tool added beside the table,
 // fails here.
 import t from 'tap';
-import { OPERATIONS } from '../../operations/index.js';
+import { OPERATIONS, REST_ONLY_OPERATIONS } from '../../operations/index.js';
 import { SHARED_FIELDS } from '../../operations/instructions.js';
 import { NAMED_PATTERNS } from '../../schemas/named-formats.js';
 import { authorize } from '../../operations/invoke.js';
@@ -93,10 +93,39 @@ for (const op of OPERATIONS) {
   });
 }
 
+// The one exemption from both doors: bytes in or out (operations/rest-only-operation.ts).
+for (const op of REST_ONLY_OPERATIONS) {
+  t.test(`${op.name} is REST only, says why, and has its scope, documentation and audit`, async (t) => {
+    const { method, path } = op.rest;
+    t.ok(gw.app.hasRoute({ method, url: path }), `REST: ${method} ${path} exists`);
+    t.match(op.restOnly, /MCP/, 'it says why MCP cannot carry it');
+    t.notOk([...adminTools.values()].some((tool) => tool.name === op.name), 'no MCP tool of its name');
+    const entry = openapi.paths[openApiPath(path)]?.[method.toLowerCase()];
+    t.same(entry?.tags, [op.tag], 'OpenAPI: documented with its tag');
+    t.equal(entry?.operationId, op.name);
+    t.match(entry?.summary, /REST only/, 'OpenAPI: the summary says REST only');
+    for (const status of ['200', '400', '401', '403', '429', '503', ...op.errors.map(String)]) {
+      t.ok(entry?.responses[status]?.description, `OpenAPI: ${status} is documented with a description`);
+    }
+    if (op.body) t.ok(entry?.requestBody?.content?.[op.body.contentType], `OpenAPI: the body is ${op.body.contentType}`);
+    if ('stream' in op.output) t.ok(entry?.responses['200']?.content?.[op.output.stream.contentType], `OpenAPI: the answer is ${op.output.stream.contentType}`);
+
+    const before = audits().length;
+    const url = path.replace(':sandbox_id', '3f2b8c1e-5d4a-4e2f-9b6c-7a1d0e9f8c2b');
+    const headers = { ...bearer(without(op.scope)), ...(op.body ? { 'content-type': op.body.contentType } : {}) };
+    const res = await fetch(gw.url + url, { method, headers, ...(op.body ? { body: new Uint8Array(1024) } : {}) });
+    t.equal(res.status, 403, 'a token without the scope gets 403');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const lines = audits().slice(before);
+    t.equal(lines.length, 1, 'one audit line');
+    t.match(lines[0], { op: `${method} ${path}`, outcome: 403 });
+  });
+}
+
 t.test('nothing is on one door only', async (t) => {
   const tools = new Set(OPERATIONS.map((op) => op.tool));
   t.same([...adminTools.keys()].filter((name) => !tools.has(name)), [], 'every MCP tool is an operation of the table');
-  const declared = new Set(OPERATIONS.map((op) => `${op.rest.method.toLowerCase()} ${openApiPath(op.rest.path)}`));
+  const declared = new Set([...OPERATIONS, ...REST_ONLY_OPERATIONS].map((op) => `${op.rest.method.toLowerCase()} ${openApiPath(op.rest.path)}`));
   // The SSE log stream is REST only by design: a streaming transport (get_run_logs is its paged twin).
   const handWritten = new Set(['get /v1/runs/{run_id}/logs']);
   const restOnly = Object.entries<Record<string, unknown>>(openapi.paths)

@@ -1,0 +1,75 @@
+/**
+ * The REST door of the REST-only operations (operations/rest-only-operation.ts): bodies
+ * and answers of raw bytes. Like routes/operations.ts, one route per declaration, with
+ * the operation's scope (server/plugins/auth.ts), audit line (server/plugins/audit.ts)
+ * and OpenAPI entry; a binary body is taken as bytes up to the operation's own bound
+ * (a 413 beyond it, before anything runs), and a streamed answer is sent as it comes.
+ */
+import type { FastifyPluginAsync, FastifySchema, RouteOptions } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Config } from '../server/config.js';
+import type { RestOnlyOperation, StreamedAnswer } from '../operations/rest-only-operation.js';
+import { described, errorReplies, type ErrorStatus } from '../schemas/error-reply.js';
+
+const COMMON_ERRORS: ErrorStatus[] = [400, 401, 403, 429, 503];
+
+export function restOnlySchema(op: RestOnlyOperation): FastifySchema {
+  const { params } = op.rest;
+  const query = Type.Omit(op.input, params, { additionalProperties: false });
+  const success =
+    'json' in op.output
+      ? { 200: described(op.output.json, op.output.answer) }
+      : { 200: { description: op.output.stream.description, content: { [op.output.stream.contentType]: { schema: { description: op.output.stream.description } } } } };
+  const schema: FastifySchema = {
+    tags: [op.tag],
+    operationId: op.name,
+    summary: `${op.title} (REST only: ${op.restOnly})`,
+    params: Type.Pick(op.input, params),
+    querystring: query,
+    response: { ...success, ...errorReplies([...new Set([...COMMON_ERRORS, ...op.errors])].sort()) },
+  };
+  // No type: the bytes arrive as a Buffer, which the schema documents and does not reshape.
+  if (op.body) schema.body = { content: { [op.body.contentType]: { schema: { description: op.body.description } } } };
+  return schema;
+}
+
+function restOnlyRoute(op: RestOnlyOperation, config: Config, description: string): RouteOptions {
+  const neverAborted = new AbortController().signal;
+  return {
+    method: op.rest.method,
+    url: op.rest.path,
+    config: { scope: op.scope },
+    ...(op.body ? { bodyLimit: op.body.maxBytes(config) } : {}),
+    schema: { ...restOnlySchema(op), description: `${description}\n\nREST only: ${op.restOnly}.` },
+    handler: async (request, reply) => {
+      const carried = { ...(request.query as object), ...(request.params as object) };
+      const input = Object.fromEntries(Object.entries(carried).filter(([key]) => key in op.input.properties));
+      const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+      const result = await op.call(input, { slipway: request.server.slipway, caller: request.caller, signal: neverAborted, body });
+      if ('json' in op.output) {
+        request.operationResult = result;
+        return reply.send(result);
+      }
+      const { stream, fileName } = result as StreamedAnswer;
+      return reply
+        .type(op.output.stream.contentType)
+        .header('content-disposition', `attachment; filename="${fileName.replace(/[^\w.-]/g, '_')}"`)
+        .send(stream);
+    },
+  };
+}
+
+export interface RestOnlyRoutesOptions {
+  operations: readonly RestOnlyOperation[];
+  config: Config;
+  describe: (op: RestOnlyOperation) => string;
+}
+
+const restOnlyRoutes: FastifyPluginAsync<RestOnlyRoutesOptions> = async (app, { operations, config, describe }) => {
+  // Bytes as they came, for the operations that declare them; each route bounds its own size.
+  const types = [...new Set(operations.flatMap((op) => (op.body ? [op.body.contentType] : [])))];
+  if (types.length > 0) app.addContentTypeParser(types, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  for (const op of operations) app.route(restOnlyRoute(op, config, describe(op)));
+};
+
+export default restOnlyRoutes;
