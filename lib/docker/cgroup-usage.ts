@@ -1,0 +1,105 @@
+/**
+ * A run's CPU time and peak memory, exact even for a run of a few milliseconds, read
+ * from the host's cgroup files rather than the engine's stats.
+ *
+ * Why not the engine: Docker 20.10 samples every container's stats once a second (one
+ * collector for all), a one-shot `stats` waits for that collector's next round, and
+ * once the process exits the container's cgroup is deleted before `wait` answers, so a
+ * run shorter than a second usually ends before its first sample and the figures are
+ * gone by the time anyone asks.
+ *
+ * What works: each run's container is created under a cgroup parent of its own
+ * (`CgroupParent: /slipway-run-<run id>`). The kernel accounts a child's CPU time and
+ * memory into its parent as it goes, and keeps the parent's figures when the child is
+ * deleted, so after `wait` the parent still holds the whole run: cgroup v1
+ * `memory.max_usage_in_bytes` and `cpuacct.usage`, cgroup v2 `memory.peak` and
+ * `cpu.stat`. Reading them is two small file reads and no engine round trip; the
+ * parent is removed after the run's answer.
+ *
+ * Only possible when this process sees the engine's cgroup tree: a local engine (unix
+ * socket) with the `cgroupfs` driver (the systemd driver wants slices), Docker rather
+ * than Podman, and /sys/fs/cgroup writable here. Anywhere else `probe` says why not and
+ * runs keep the engine's sampler (lib/docker/usage-sampler.ts).
+ */
+import { constants } from 'node:fs';
+import { access, readdir, readFile, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { ResourceUsage } from '../../schemas/run-result.js';
+
+export type CgroupVersion = 'v1' | 'v2';
+
+/** The engine facts the probe needs (`GET /info`, and whether it is Docker on a local socket). */
+export interface EngineCgroupFacts {
+  local: boolean;
+  flavour: 'docker' | 'podman';
+  cgroupDriver?: string | undefined;
+  cgroupVersion?: string | undefined;
+}
+
+/** Either the host's cgroup tree can be read for runs, or why not (kept for the record's reason). */
+export type CgroupProbe = { version: CgroupVersion; root: string } | { version: null; reason: string };
+
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** The cgroup parent a run's container is created under; derived from the run id, so a restarted gateway finds it again. */
+export function runCgroupParent(runId: string): string {
+  return `/slipway-run-${runId}`;
+}
+
+export async function probeCgroups(facts: EngineCgroupFacts, root = CGROUP_ROOT): Promise<CgroupProbe> {
+  if (!facts.local) return { version: null, reason: 'the engine is not on this host (not a unix socket), so its cgroup files cannot be read here' };
+  if (facts.flavour !== 'docker') return { version: null, reason: 'Podman places containers in cgroups of its own' };
+  if (facts.cgroupDriver !== 'cgroupfs') return { version: null, reason: `the engine's cgroup driver is ${facts.cgroupDriver ?? 'unknown'}, not cgroupfs` };
+  const version: CgroupVersion | undefined = facts.cgroupVersion === '1' ? 'v1' : facts.cgroupVersion === '2' ? 'v2' : undefined;
+  if (!version) return { version: null, reason: `the engine's cgroup version is ${facts.cgroupVersion ?? 'unknown'}` };
+  const needed = version === 'v1' ? [join(root, 'memory'), join(root, 'cpuacct')] : [join(root, 'cgroup.controllers')];
+  try {
+    for (const path of needed) await access(path, constants.R_OK | (path.endsWith('controllers') ? 0 : constants.W_OK));
+    if (version === 'v2') await access(root, constants.W_OK);
+  } catch {
+    return { version: null, reason: `this process cannot read and write the host's cgroup tree at ${root}` };
+  }
+  return { version, root };
+}
+
+/** The final figures of a finished run from its parent cgroup; null when the parent is not there. */
+export async function readRunUsage(version: CgroupVersion, root: string, parent: string): Promise<ResourceUsage | null> {
+  try {
+    if (version === 'v1') {
+      const [peak, cpu] = await Promise.all([readNumber(join(root, 'memory', parent, 'memory.max_usage_in_bytes')), readNumber(join(root, 'cpuacct', parent, 'cpuacct.usage'))]);
+      return { cpu_seconds: roundCpu(cpu / 1e9), memory_peak_bytes: peak };
+    }
+    const [peak, stat] = await Promise.all([readNumber(join(root, parent, 'memory.peak')), readFile(join(root, parent, 'cpu.stat'), 'utf8')]);
+    const usec = Number(/^usage_usec (\d+)$/m.exec(stat)?.[1] ?? NaN);
+    if (!Number.isFinite(usec)) return null;
+    return { cpu_seconds: roundCpu(usec / 1e6), memory_peak_bytes: peak };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/**
+ * Removes a run's parent cgroup from every hierarchy the runtime created it in (v1 has
+ * one per controller, v2 one). Missing ones are fine; a busy one (still has a task) is
+ * left and logged.
+ */
+export async function removeRunCgroup(version: CgroupVersion, root: string, parent: string, log: Logger): Promise<void> {
+  const hierarchies = version === 'v2' ? [root] : (await readdir(root)).map((name) => join(root, name));
+  await Promise.all(
+    hierarchies.map((dir) =>
+      rmdir(join(dir, parent)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') log.warn({ cgroup: join(dir, parent), err: String(err) }, 'run cgroup not removed');
+      }),
+    ),
+  );
+}
+
+async function readNumber(path: string): Promise<number> {
+  const n = Number((await readFile(path, 'utf8')).trim());
+  if (!Number.isFinite(n)) throw new Error(`${path} does not hold a number`);
+  return n;
+}
+
+const roundCpu = (seconds: number): number => Math.round(seconds * 1e3) / 1e3;
