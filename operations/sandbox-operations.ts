@@ -28,6 +28,8 @@ const CHANGES = () => ({ readOnly: false, destructive: false, idempotent: false,
 const BASE = '/v1/sandboxes/:sandbox_id';
 const ID = ['sandbox_id'];
 
+const usageText = ({ usage, usage_unavailable }: SandboxRecord) =>
+  usage ? `using ${usage.cpu_seconds} s of CPU so far, ${(usage.memory_bytes / 1048576).toFixed(1)} MiB of memory now` : `usage unknown: ${usage_unavailable}`;
 const sandboxText = (s: SandboxRecord) => `sandbox ${s.sandbox_id} (${s.state}, ${s.image}), expires ${s.expires_at}, idle until ${s.idle_expires_at}`;
 
 export const createSandbox = operation({
@@ -80,7 +82,8 @@ export const getSandbox = operation({
   tag: 'sandboxes',
   description: () =>
     'One sandbox by `sandbox_id`: `state` (`running`, or `creating` while it starts), image, last activity, and when it will be ' +
-    'deleted (`expires_at` by its TTL, `idle_expires_at` unless used before). Read-only; looking does not count as use.',
+    'deleted (`expires_at` by its TTL, `idle_expires_at` unless used before), and `usage`: CPU seconds and memory now (files in ' +
+    '/workspace count as memory). Read-only; looking does not count as use.',
   scope: 'read',
   rest: { method: 'GET', path: BASE, params: ID, rest: 'query' },
   input: SandboxRef,
@@ -89,8 +92,8 @@ export const getSandbox = operation({
   errors: [404],
   hints: READ_ONLY,
   reply: 'json',
-  text: sandboxText,
-  call: async (input, { slipway, caller }) => slipway.sandboxes.get(input.sandbox_id, caller),
+  text: (s) => `${sandboxText(s)}; ${usageText(s)}`,
+  call: (input, { slipway, caller }) => slipway.sandboxes.getWithUsage(input.sandbox_id, caller),
 });
 
 export const deleteSandbox = operation({

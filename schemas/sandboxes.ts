@@ -38,6 +38,18 @@ export const CreateSandboxInput = Type.Object(
 );
 export type CreateSandboxInput = Static<typeof CreateSandboxInput>;
 
+/** A live sandbox's usage now (get_sandbox only; listing does not measure). */
+export const SandboxUsage = Type.Object(
+  {
+    cpu_seconds: Type.Number({ description: 'CPU time since the sandbox started, all cores together, in seconds.' }),
+    memory_bytes: Type.Integer({ description: 'Memory held now, files in /workspace and /tmp included (they are memory), page cache the kernel may drop left out.' }),
+    memory_peak_bytes: Nullable(Type.Integer({ description: 'The most memory held at once since it started; null where the engine does not keep it.' })),
+    sampled_at: Type.String({ description: 'ISO 8601: when these figures were read (they may be up to a few seconds old).' }),
+  },
+  { additionalProperties: false },
+);
+export type SandboxUsage = Static<typeof SandboxUsage>;
+
 export const SandboxRecord = Type.Object(
   {
     sandbox_id: Type.String(),
@@ -54,6 +66,8 @@ export const SandboxRecord = Type.Object(
     workspace: Type.String(),
     working_dir: Type.String(),
     labels: Type.Record(Type.String(), Type.String()),
+    usage: Type.Optional(Type.Union([SandboxUsage, Type.Null()], { description: 'CPU and memory now; in get_sandbox only. Null when unknown: `usage_unavailable` says why.' })),
+    usage_unavailable: Type.Optional(Nullable(Type.String({ description: 'Why `usage` is null; null when it is known.' }))),
   },
   { additionalProperties: false },
 );

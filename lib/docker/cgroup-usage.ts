@@ -25,6 +25,7 @@ import { constants } from 'node:fs';
 import { access, readdir, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { LiveUsage } from '../runtime/container-runtime.js';
 import type { ResourceUsage } from '../../schemas/run-result.js';
 
 export type CgroupVersion = 'v1' | 'v2';
@@ -71,9 +72,7 @@ export async function readRunUsage(version: CgroupVersion, root: string, parent:
       return { cpu_seconds: roundCpu(cpu / 1e9), memory_peak_bytes: peak };
     }
     const [peak, stat] = await Promise.all([readNumber(join(root, parent, 'memory.peak')), readFile(join(root, parent, 'cpu.stat'), 'utf8')]);
-    const usec = Number(/^usage_usec (\d+)$/m.exec(stat)?.[1] ?? NaN);
-    if (!Number.isFinite(usec)) return null;
-    return { cpu_seconds: roundCpu(usec / 1e6), memory_peak_bytes: peak };
+    return { cpu_seconds: roundCpu(statField(stat, 'usage_usec') / 1e6), memory_peak_bytes: peak };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
@@ -94,6 +93,44 @@ export async function removeRunCgroup(version: CgroupVersion, root: string, pare
       }),
     ),
   );
+}
+
+/**
+ * A live container's usage from its own cgroup, where the cgroupfs driver puts a
+ * container created without a parent (`/docker/<id>`); null when it is not there (another
+ * parent, or not running). Memory now is usage less inactive file cache, as `docker stats` shows it.
+ */
+export async function readLiveUsage(version: CgroupVersion, root: string, containerId: string): Promise<LiveUsage | null> {
+  if (!/^[0-9a-f]{64}$/.test(containerId)) return null;
+  const sampledAt = new Date();
+  try {
+    if (version === 'v1') {
+      const memory = join(root, 'memory', 'docker', containerId);
+      const [usage, peak, stat, cpu] = await Promise.all([
+        readNumber(join(memory, 'memory.usage_in_bytes')),
+        readNumber(join(memory, 'memory.max_usage_in_bytes')),
+        readFile(join(memory, 'memory.stat'), 'utf8'),
+        readNumber(join(root, 'cpuacct', 'docker', containerId, 'cpuacct.usage')),
+      ]);
+      return { cpuSeconds: roundCpu(cpu / 1e9), memoryBytes: Math.max(0, usage - statField(stat, 'total_inactive_file')), memoryPeakBytes: peak, sampledAt };
+    }
+    const dir = join(root, 'docker', containerId);
+    const [current, peak, stat, cpu] = await Promise.all([
+      readNumber(join(dir, 'memory.current')),
+      readNumber(join(dir, 'memory.peak')).catch(() => null),
+      readFile(join(dir, 'memory.stat'), 'utf8'),
+      readFile(join(dir, 'cpu.stat'), 'utf8'),
+    ]);
+    return { cpuSeconds: roundCpu(statField(cpu, 'usage_usec') / 1e6), memoryBytes: Math.max(0, current - statField(stat, 'inactive_file')), memoryPeakBytes: peak, sampledAt };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** A `name value` line of a cgroup stat file; 0 when absent. */
+function statField(text: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
 }
 
 async function readNumber(path: string): Promise<number> {

@@ -22,6 +22,7 @@ import type {
   FollowTarget,
   ImageInfo,
   LabelSelector,
+  LiveUsageReading,
   PullOptions,
   RunOptions,
   RunSpec,
@@ -35,6 +36,7 @@ import { DockerClient } from './docker-client.js';
 import { EngineIdentity, FLAVOUR_FACTS } from './engine-flavour.js';
 import { runExec } from './docker-exec.js';
 import { Executor, type ExecutorSettings } from './executor.js';
+import { liveUsage } from './live-usage.js';
 import { RunCgroups } from './run-usage.js';
 import { removeSandboxObjects, startSandboxContainer } from './sandbox-container.js';
 
@@ -114,6 +116,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   removeSandbox(labels: LabelSelector): Promise<void> {
     return removeSandboxObjects(this.client, labels);
+  }
+
+  async usage(containerId: string): Promise<LiveUsageReading> {
+    return liveUsage(this.client, await this.cgroups.probe(), containerId);
   }
 
   async putFiles(containerId: string, dir: string, files: FileEntry[]): Promise<void> {

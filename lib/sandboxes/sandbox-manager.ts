@@ -20,6 +20,7 @@ import { AgentFiles, AGENT_DIR, KEEP_ALIVE, WORKSPACE } from './agent.js';
 import { execPlan } from './sandbox-exec.js';
 import { SandboxFiles, workspacePath, type FilesTarget } from './sandbox-files.js';
 import type { SandboxStore, StoredSandbox } from './sandbox-store.js';
+import { SandboxUsageReader } from './sandbox-usage.js';
 
 /** Server configuration of sandboxes (server/config.ts). */
 export interface SandboxSettings {
@@ -54,6 +55,7 @@ const MIB = 1024 * 1024;
 export class SandboxManager {
   readonly files: SandboxFiles;
   private readonly agent: AgentFiles;
+  private readonly usage: SandboxUsageReader;
   /** Execs under way per sandbox: a sandbox busy with a long exec is not idle. */
   private readonly busy = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -61,6 +63,7 @@ export class SandboxManager {
   constructor(private readonly deps: SandboxDeps) {
     this.files = new SandboxFiles(deps.runtime, deps.settings);
     this.agent = new AgentFiles(deps.settings.agentBinary);
+    this.usage = new SandboxUsageReader(deps.runtime, deps.log);
   }
 
   /**
@@ -168,6 +171,12 @@ export class SandboxManager {
 
   get(id: string, caller: Caller): SandboxRecord {
     return toRecord(this.owned(id, caller));
+  }
+
+  /** The record and the sandbox's CPU and memory now (./sandbox-usage.ts: measured on a get, kept briefly). */
+  async getWithUsage(id: string, caller: Caller): Promise<SandboxRecord> {
+    const sandbox = this.owned(id, caller);
+    return { ...toRecord(sandbox), ...(await this.usage.read(sandbox.state === 'running' ? sandbox.containerId : null)) };
   }
 
   async delete(id: string, caller: Caller): Promise<{ sandbox_id: string; deleted: boolean }> {

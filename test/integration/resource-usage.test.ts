@@ -83,3 +83,43 @@ t.test('a run that never started a container has no resource usage', async (t) =
   }
   t.fail('the run did not end');
 });
+
+// A file in /workspace (a tmpfs) is memory the sandbox holds, counted against its limit
+// until deleted: the simplest allocation that outlives the exec that made it.
+t.test("a live sandbox's get shows its memory grow after an exec writes 64 MiB into its /workspace", async (t) => {
+  const created = await gw.request('POST', '/v1/sandboxes', { image: BUSYBOX_IMAGE, memory_limit: '256m' });
+  t.equal(created.status, 200, JSON.stringify(created.body));
+  const id = created.body.sandbox_id;
+  t.teardown(() => gw.request('DELETE', `/v1/sandboxes/${id}`));
+  t.notOk('usage' in created.body, 'creating answers no usage (only a get measures)');
+
+  const before = await gw.request('GET', `/v1/sandboxes/${id}`);
+  t.ok(before.body.usage, `usage is known (${before.body.usage_unavailable})`);
+  t.equal(before.body.usage_unavailable, null);
+  t.ok(before.body.usage.memory_bytes < 32 * MIB, `an idle sandbox holds little: ${before.body.usage.memory_bytes} bytes`);
+
+  const exec = await gw.request('POST', `/v1/sandboxes/${id}/exec`, { command: ['sh', '-c', 'head -c 67108864 /dev/zero > /workspace/blob'] });
+  t.equal(exec.body.status, 'succeeded', JSON.stringify(exec.body));
+  t.equal(exec.body.resource_usage, null, 'an exec has no figures of its own');
+  t.match(exec.body.resource_usage_unavailable, /sandbox/, 'and says where to look');
+
+  const grown = await waitFor(
+    async () => {
+      const got = await gw.request('GET', `/v1/sandboxes/${id}`);
+      return got.body.usage?.memory_bytes >= before.body.usage.memory_bytes + 60 * MIB ? got.body : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 250, what: 'the sandbox memory to grow by 60 MiB' },
+  );
+  t.ok(grown.usage.memory_bytes <= 128 * MIB, `memory now ${grown.usage.memory_bytes} bytes is within 60-128 MiB`);
+  t.ok(grown.usage.cpu_seconds > 0, `cpu_seconds ${grown.usage.cpu_seconds} > 0`);
+  if (grown.usage.memory_peak_bytes !== null) t.ok(grown.usage.memory_peak_bytes >= grown.usage.memory_bytes, 'the peak is at least what it holds now');
+
+  const list = await gw.request('GET', '/v1/sandboxes');
+  t.notOk('usage' in list.body.sandboxes.find((s: { sandbox_id: string }) => s.sandbox_id === id), 'listing does not measure');
+
+  const mcp = await connectClient(gw.url);
+  t.teardown(() => mcp.close());
+  const viaMcp = (await mcp.client.callTool({ name: 'get_sandbox', arguments: { sandbox_id: id } })) as any;
+  t.ok(viaMcp.structuredContent.usage.memory_bytes >= 60 * MIB, 'get_sandbox on MCP carries it too');
+  t.match(viaMcp.content[0].text, /using [\d.]+ s of CPU so far, \d+\.\d MiB of memory now/);
+});
