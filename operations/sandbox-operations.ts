@@ -15,6 +15,7 @@ import {
   ReadFileInput,
   ReadFileResult,
   SandboxExecInput,
+  SandboxDetails,
   SandboxRecord,
   SandboxRef,
   WriteFilesInput,
@@ -28,7 +29,7 @@ const CHANGES = () => ({ readOnly: false, destructive: false, idempotent: false,
 const BASE = '/v1/sandboxes/:sandbox_id';
 const ID = ['sandbox_id'];
 
-const usageText = ({ usage, usage_unavailable }: SandboxRecord) =>
+const usageText = ({ usage, usage_unavailable }: SandboxDetails) =>
   usage ? `using ${usage.cpu_seconds} s of CPU so far, ${(usage.memory_bytes / 1048576).toFixed(1)} MiB of memory now` : `usage unknown: ${usage_unavailable}`;
 const sandboxText = (s: SandboxRecord) => `sandbox ${s.sandbox_id} (${s.state}, ${s.image}), expires ${s.expires_at}, idle until ${s.idle_expires_at}`;
 
@@ -87,7 +88,7 @@ export const getSandbox = operation({
   scope: 'read',
   rest: { method: 'GET', path: BASE, params: ID, rest: 'query' },
   input: SandboxRef,
-  output: SandboxRecord,
+  output: SandboxDetails,
   answer: 'The sandbox.',
   errors: [404],
   hints: READ_ONLY,

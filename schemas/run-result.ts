@@ -38,16 +38,10 @@ export const RunResult = Type.Object(
     stderr_truncated: Type.Boolean(),
     resource_usage: Type.Optional(
       Type.Union([ResourceUsage, Type.Null()], {
-        description: 'CPU time and peak memory of the run\'s container, however short the run, where the gateway can read the engine\'s cgroup files; else from the engine\'s samples (about one a second). Null when unknown: `resource_usage_unavailable` says why.',
+        description: 'CPU and peak memory of the run\'s container; null when unknown (`resource_usage_unavailable` says why).',
       }),
     ),
-    resource_usage_unavailable: Type.Optional(
-      Nullable(
-        Type.String({
-          description: 'Why `resource_usage` is null (no container ran; an exec shares its sandbox\'s container; a backend that cannot tell; a run shorter than the engine\'s sampling); null when it is known.',
-        }),
-      ),
-    ),
+    resource_usage_unavailable: Type.Optional(Nullable(Type.String())),
   },
   { additionalProperties: false },
 );

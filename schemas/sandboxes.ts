@@ -41,10 +41,10 @@ export type CreateSandboxInput = Static<typeof CreateSandboxInput>;
 /** A live sandbox's usage now (get_sandbox only; listing does not measure). */
 export const SandboxUsage = Type.Object(
   {
-    cpu_seconds: Type.Number({ description: 'CPU time since the sandbox started, all cores together, in seconds.' }),
-    memory_bytes: Type.Integer({ description: 'Memory held now, files in /workspace and /tmp included (they are memory), page cache the kernel may drop left out.' }),
-    memory_peak_bytes: Nullable(Type.Integer({ description: 'The most memory held at once since it started; null where the engine does not keep it.' })),
-    sampled_at: Type.String({ description: 'ISO 8601: when these figures were read (they may be up to a few seconds old).' }),
+    cpu_seconds: Type.Number(),
+    memory_bytes: Type.Integer({ description: 'Held now; files in /workspace count.' }),
+    memory_peak_bytes: Nullable(Type.Integer()),
+    sampled_at: Type.String(),
   },
   { additionalProperties: false },
 );
@@ -66,12 +66,21 @@ export const SandboxRecord = Type.Object(
     workspace: Type.String(),
     working_dir: Type.String(),
     labels: Type.Record(Type.String(), Type.String()),
-    usage: Type.Optional(Type.Union([SandboxUsage, Type.Null()], { description: 'CPU and memory now; in get_sandbox only. Null when unknown: `usage_unavailable` says why.' })),
-    usage_unavailable: Type.Optional(Nullable(Type.String({ description: 'Why `usage` is null; null when it is known.' }))),
   },
   { additionalProperties: false },
 );
 export type SandboxRecord = Static<typeof SandboxRecord>;
+
+/** get_sandbox's answer: the record and its usage now (only a get measures). */
+export const SandboxDetails = Type.Object(
+  {
+    ...SandboxRecord.properties,
+    usage: Type.Union([SandboxUsage, Type.Null()], { description: 'null: see `usage_unavailable`.' }),
+    usage_unavailable: Nullable(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type SandboxDetails = Static<typeof SandboxDetails>;
 
 export const SandboxRef = Type.Object({ sandbox_id: SandboxId }, { additionalProperties: false, examples: [{ sandbox_id: EXAMPLE_ID }] });
 export type SandboxRef = Static<typeof SandboxRef>;

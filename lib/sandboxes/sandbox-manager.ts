@@ -15,7 +15,7 @@ import type { RunPlan } from '../runs.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { requireCapability } from '../runtime/capabilities.js';
 import { toArgv } from '../command-line.js';
-import type { CreateSandboxInput, ExtendTtlInput, SandboxExecInput, SandboxRecord } from '../../schemas/sandboxes.js';
+import type { CreateSandboxInput, ExtendTtlInput, SandboxDetails, SandboxExecInput, SandboxRecord } from '../../schemas/sandboxes.js';
 import { AgentFiles, AGENT_DIR, KEEP_ALIVE, WORKSPACE } from './agent.js';
 import { execPlan } from './sandbox-exec.js';
 import { SandboxFiles, workspacePath, type FilesTarget } from './sandbox-files.js';
@@ -174,7 +174,7 @@ export class SandboxManager {
   }
 
   /** The record and the sandbox's CPU and memory now (./sandbox-usage.ts: measured on a get, kept briefly). */
-  async getWithUsage(id: string, caller: Caller): Promise<SandboxRecord> {
+  async getWithUsage(id: string, caller: Caller): Promise<SandboxDetails> {
     const sandbox = this.owned(id, caller);
     return { ...toRecord(sandbox), ...(await this.usage.read(sandbox.state === 'running' ? sandbox.containerId : null)) };
   }
