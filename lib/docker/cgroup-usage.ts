@@ -22,7 +22,7 @@
  * runs keep the engine's sampler (lib/docker/usage-sampler.ts).
  */
 import { constants } from 'node:fs';
-import { access, readdir, readFile, rmdir } from 'node:fs/promises';
+import { access, readdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LiveUsage } from '../runtime/container-runtime.js';
@@ -93,6 +93,29 @@ export async function removeRunCgroup(version: CgroupVersion, root: string, pare
       }),
     ),
   );
+}
+
+/** How old an empty run cgroup must be before a sweep takes it for a leftover rather than a run just ended. */
+export const LEFTOVER_AGE_MS = 60_000;
+
+/**
+ * Removes run cgroups a gateway left behind (it stopped between a run's end and the
+ * removal, or the run's container was removed without it): those with no container's
+ * cgroup inside and untouched for `LEFTOVER_AGE_MS`. A run still going has its
+ * container's cgroup inside and is never touched. Answers how many were removed.
+ */
+export async function sweepRunCgroups(version: CgroupVersion, root: string, log: Logger, now = Date.now()): Promise<number> {
+  const base = version === 'v1' ? join(root, 'memory') : root;
+  let removed = 0;
+  for (const entry of await readdir(base, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !/^slipway-run-[0-9a-f-]{36}$/.test(entry.name)) continue;
+    const dir = join(base, entry.name);
+    const [inside, info] = await Promise.all([readdir(dir, { withFileTypes: true }), stat(dir)]);
+    if (inside.some((e) => e.isDirectory()) || now - info.mtimeMs < LEFTOVER_AGE_MS) continue;
+    await removeRunCgroup(version, root, `/${entry.name}`, log);
+    removed++;
+  }
+  return removed;
 }
 
 /**

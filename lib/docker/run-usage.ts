@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { ResourceUsage } from '../../schemas/run-result.js';
-import { probeCgroups, readRunUsage, removeRunCgroup, runCgroupParent, type CgroupProbe } from './cgroup-usage.js';
+import { probeCgroups, readRunUsage, removeRunCgroup, runCgroupParent, sweepRunCgroups, type CgroupProbe } from './cgroup-usage.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
 import type { EngineIdentity } from './engine-flavour.js';
 import { UsageSampler } from './usage-sampler.js';
@@ -40,8 +40,14 @@ export class RunCgroups {
       if (!this.local) return probeCgroups({ local: false, flavour: 'docker' });
       const [info, flavour] = await Promise.all([this.docker.cgroupInfo(), this.engine.flavour()]);
       const probe = await probeCgroups({ local: this.local, flavour, cgroupDriver: info.CgroupDriver, cgroupVersion: info.CgroupVersion });
-      if (probe.version) this.log.debug({ cgroup: probe.version }, 'run usage from the host cgroup files');
-      else this.log.info({ reason: probe.reason }, 'run usage from the engine stats (about one sample a second): host cgroup files not usable');
+      if (probe.version) {
+        this.log.debug({ cgroup: probe.version }, 'run usage from the host cgroup files');
+        // Once per process: what an earlier gateway (of any instance on this host) left behind.
+        void sweepRunCgroups(probe.version, probe.root, this.log).then(
+          (n) => n > 0 && this.log.info({ removed: n }, 'removed run cgroups left behind'),
+          (err: unknown) => this.log.warn({ err: String(err) }, 'run cgroup sweep failed'),
+        );
+      } else this.log.info({ reason: probe.reason }, 'run usage from the engine stats (about one sample a second): host cgroup files not usable');
       return probe;
     })().catch((err: unknown) => {
       this.probing = undefined;

@@ -1,14 +1,14 @@
 // The cgroup reader against cgroup trees laid out in a temporary directory, as the kernel
 // lays them out (v1: a directory per controller; v2: one tree): which engines it refuses
 // and why, the figures it reads, and the removal of a run's cgroup.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { pino } from 'pino';
-import { probeCgroups, readLiveUsage, readRunUsage, removeRunCgroup, runCgroupParent } from '../../../lib/docker/cgroup-usage.js';
+import { LEFTOVER_AGE_MS, probeCgroups, readLiveUsage, readRunUsage, removeRunCgroup, runCgroupParent, sweepRunCgroups } from '../../../lib/docker/cgroup-usage.js';
 
 const ID = 'a'.repeat(64);
 const PARENT = runCgroupParent('r1');
@@ -66,4 +66,18 @@ t.test("a run's cgroup is removed from every v1 hierarchy it is in; absent ones 
   t.notOk(existsSync(join(root, 'memory', PARENT)));
   t.notOk(existsSync(join(root, 'cpuacct', PARENT)));
   t.ok(existsSync(join(root, 'memory', 'keep')), 'nothing else is touched');
+});
+
+t.test('a sweep removes empty run cgroups left long ago, never a running one or one just ended', async (t) => {
+  const root = await tree(t, { 'memory/keep': '', 'cpuacct/keep': '' });
+  const [left, running, ended] = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333'].map(runCgroupParent);
+  for (const parent of [left!, running!, ended!]) for (const h of ['memory', 'cpuacct']) await mkdir(join(root, h, parent));
+  await mkdir(join(root, 'memory', running!, ID));
+  const old = new Date(Date.now() - 2 * LEFTOVER_AGE_MS);
+  for (const parent of [left!, running!]) await utimes(join(root, 'memory', parent), old, old);
+  t.equal(await sweepRunCgroups('v1', root, log), 1);
+  t.notOk(existsSync(join(root, 'memory', left!)), 'the leftover is gone');
+  t.notOk(existsSync(join(root, 'cpuacct', left!)), 'from every hierarchy');
+  t.ok(existsSync(join(root, 'memory', running!)), "a run's cgroup holding its container's is kept");
+  t.ok(existsSync(join(root, 'memory', ended!)), 'one just ended is left to its own gateway');
 });
