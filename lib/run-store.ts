@@ -84,6 +84,7 @@ CREATE TABLE IF NOT EXISTS runs (
   error_code TEXT,
   cpu_seconds REAL,
   memory_peak_bytes INTEGER,
+  resource_usage_unavailable TEXT,
   ${BUILD_COLUMNS.map(([name, type]) => `${name} ${type}`).join(',\n  ')}
 );
 CREATE UNIQUE INDEX IF NOT EXISTS runs_idempotency ON runs (ifnull(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL;
@@ -96,6 +97,7 @@ const ADDED_COLUMNS: [string, string][] = [
   ['error_code', 'TEXT'],
   ['cpu_seconds', 'REAL'],
   ['memory_peak_bytes', 'INTEGER'],
+  ['resource_usage_unavailable', 'TEXT'],
 ];
 
 type Row = Record<string, unknown>;
@@ -124,6 +126,7 @@ function toRecord(row: Row): StoredRun {
     request_hash: (row.request_hash as string | null) ?? null,
     error_code: (row.error_code as string | null) ?? null,
     resource_usage: row.cpu_seconds === null || row.cpu_seconds === undefined ? null : { cpu_seconds: row.cpu_seconds as number, memory_peak_bytes: row.memory_peak_bytes as number },
+    resource_usage_unavailable: (row.resource_usage_unavailable as string | null) ?? null,
     build: buildOf(row),
   };
 }
@@ -229,7 +232,7 @@ export class RunStore {
         `UPDATE runs SET status = @status, image = @image, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at),
            finished_at = @finished_at, exit_code = @exit_code, execution_time = @execution_time, error_message = @error_message,
            stdout = @stdout, stderr = @stderr, stdout_truncated = @stdout_truncated, stderr_truncated = @stderr_truncated,
-           log_truncated = @log_truncated, cpu_seconds = @cpu_seconds, memory_peak_bytes = @memory_peak_bytes, ${BUILD_COLUMNS.map(([name]) => `${name} = @${name}`).join(', ')}
+           log_truncated = @log_truncated, cpu_seconds = @cpu_seconds, memory_peak_bytes = @memory_peak_bytes, resource_usage_unavailable = @resource_usage_unavailable, ${BUILD_COLUMNS.map(([name]) => `${name} = @${name}`).join(', ')}
          WHERE id = @id`,
       )
       .run({
@@ -250,6 +253,7 @@ export class RunStore {
         ...buildColumns(build),
         cpu_seconds: result.resource_usage?.cpu_seconds ?? null,
         memory_peak_bytes: result.resource_usage?.memory_peak_bytes ?? null,
+        resource_usage_unavailable: result.resource_usage ? null : (result.resource_usage_unavailable ?? null),
       });
   }
 

@@ -234,6 +234,7 @@ export class RunManager {
       stdout_truncated: false,
       stderr_truncated: false,
       resource_usage: null,
+      resource_usage_unavailable: record?.container_id ? 'the run ended in an error before its usage was read' : 'no container was started',
     };
     const result = this.finish(runId, { result: failure });
     if (cancelled) return result;

@@ -15,6 +15,7 @@ import {
   ReadFileInput,
   ReadFileResult,
   SandboxExecInput,
+  SandboxDetails,
   SandboxRecord,
   SandboxRef,
   WriteFilesInput,
@@ -28,6 +29,8 @@ const CHANGES = () => ({ readOnly: false, destructive: false, idempotent: false,
 const BASE = '/v1/sandboxes/:sandbox_id';
 const ID = ['sandbox_id'];
 
+const usageText = ({ usage, usage_unavailable }: SandboxDetails) =>
+  usage ? `using ${usage.cpu_seconds} s of CPU so far, ${(usage.memory_bytes / 1048576).toFixed(1)} MiB of memory now` : `usage unknown: ${usage_unavailable}`;
 const sandboxText = (s: SandboxRecord) => `sandbox ${s.sandbox_id} (${s.state}, ${s.image}), expires ${s.expires_at}, idle until ${s.idle_expires_at}`;
 
 export const createSandbox = operation({
@@ -76,18 +79,18 @@ export const getSandbox = operation({
   title: 'Look up a sandbox',
   tag: 'sandboxes',
   description: () =>
-    'One sandbox by `sandbox_id`: `state`, image, last activity, and when it will be deleted (`expires_at`, `idle_expires_at` unless used). ' +
-    'Read-only; looking is not use.',
+    'One sandbox by `sandbox_id`: `state`, image, last activity, when it will be deleted (`expires_at`, `idle_expires_at` unless used), ' +
+    'and `usage`: CPU seconds and memory now (files in /workspace count as memory). Read-only; looking is not use.',
   scope: 'read',
   rest: { method: 'GET', path: BASE, params: ID, rest: 'query' },
   input: SandboxRef,
-  output: SandboxRecord,
+  output: SandboxDetails,
   answer: 'The sandbox.',
   errors: [404],
   hints: READ_ONLY,
   reply: 'json',
-  text: sandboxText,
-  call: async (input, { slipway, caller }) => slipway.sandboxes.get(input.sandbox_id, caller),
+  text: (s) => `${sandboxText(s)}; ${usageText(s)}`,
+  call: (input, { slipway, caller }) => slipway.sandboxes.getWithUsage(input.sandbox_id, caller),
 });
 
 export const deleteSandbox = operation({

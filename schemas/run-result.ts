@@ -6,7 +6,7 @@ export const RUN_STATUSES = ['queued', 'pulling', 'building', 'running', 'succee
 export const RunStatus = StringEnum(RUN_STATUSES);
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** What the run's container used, as the engine sampled it (about once a second while it ran). */
+/** What the run's container used: CPU time and peak memory over its whole life (lib/docker/run-usage.ts says from where). */
 export const ResourceUsage = Type.Object(
   {
     cpu_seconds: Type.Number({ description: 'CPU time used, all cores together, in seconds.' }),
@@ -38,9 +38,10 @@ export const RunResult = Type.Object(
     stderr_truncated: Type.Boolean(),
     resource_usage: Type.Optional(
       Type.Union([ResourceUsage, Type.Null()], {
-        description: 'CPU and peak memory of the container, from the engine\'s samples while it ran (about one a second, so the last second is not seen); null when no sample was taken (a run under a second, or no container).',
+        description: 'CPU and peak memory of the run\'s container; null when unknown (`resource_usage_unavailable` says why).',
       }),
     ),
+    resource_usage_unavailable: Type.Optional(Nullable(Type.String())),
   },
   { additionalProperties: false },
 );

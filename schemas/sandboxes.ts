@@ -38,6 +38,18 @@ export const CreateSandboxInput = Type.Object(
 );
 export type CreateSandboxInput = Static<typeof CreateSandboxInput>;
 
+/** A live sandbox's usage now (get_sandbox only; listing does not measure). */
+export const SandboxUsage = Type.Object(
+  {
+    cpu_seconds: Type.Number(),
+    memory_bytes: Type.Integer({ description: 'Held now; files in /workspace count.' }),
+    memory_peak_bytes: Nullable(Type.Integer()),
+    sampled_at: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type SandboxUsage = Static<typeof SandboxUsage>;
+
 export const SandboxRecord = Type.Object(
   {
     sandbox_id: Type.String(),
@@ -58,6 +70,17 @@ export const SandboxRecord = Type.Object(
   { additionalProperties: false },
 );
 export type SandboxRecord = Static<typeof SandboxRecord>;
+
+/** get_sandbox's answer: the record and its usage now (only a get measures). */
+export const SandboxDetails = Type.Object(
+  {
+    ...SandboxRecord.properties,
+    usage: Type.Union([SandboxUsage, Type.Null()], { description: 'null: see `usage_unavailable`.' }),
+    usage_unavailable: Nullable(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type SandboxDetails = Static<typeof SandboxDetails>;
 
 export const SandboxRef = Type.Object({ sandbox_id: SandboxId }, { additionalProperties: false, examples: [{ sandbox_id: EXAMPLE_ID }] });
 export type SandboxRef = Static<typeof SandboxRef>;

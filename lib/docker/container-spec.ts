@@ -24,6 +24,8 @@ export interface ContainerSpecInput extends Pick<RunSpec, 'image' | 'cmd' | 'ent
    * host disk with no size bound inside a "read-only" container.
    */
   imageVolumes?: string[] | undefined;
+  /** A cgroup of the run's own to create the container under, so its usage outlives it (./cgroup-usage.ts). */
+  cgroupParent?: string | undefined;
 }
 
 /** Every writable place of a run is one of these: a tmpfs with a size, counted against the memory limit. */
@@ -93,6 +95,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerCreateOp
   if (input.workingDir) spec.WorkingDir = input.workingDir;
   if (input.user) spec.User = input.user;
   if (input.runtime) spec.HostConfig!.Runtime = input.runtime;
+  if (input.cgroupParent) spec.HostConfig!.CgroupParent = input.cgroupParent;
   if (input.volume) {
     spec.HostConfig!.Mounts = [
       // NoCopy: the volume starts empty rather than seeded from the image's directory.

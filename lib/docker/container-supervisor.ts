@@ -14,7 +14,7 @@ import type { EngineIdentity } from './engine-flavour.js';
 import { LogDemuxer, type OutputStream } from './log-demux.js';
 import { OutputCollector } from '../output-collector.js';
 import { ResumePoint, type EarlierOutput } from '../resume-point.js';
-import { UsageSampler } from './usage-sampler.js';
+import type { RunUsage } from './run-usage.js';
 import type { RunEvent } from '../run-events.js';
 import type { RunResult, RunStatus } from '../../schemas/run-result.js';
 
@@ -43,6 +43,8 @@ export interface Supervision {
   earlier?: EarlierOutput | undefined;
   signal?: AbortSignal | undefined;
   emit: (event: RunEvent) => void;
+  /** Where the run's CPU time and peak memory come from (./run-usage.ts). */
+  usage: RunUsage;
 }
 
 /** How long to wait for the output stream to drain after the process exited. */
@@ -118,7 +120,7 @@ export async function superviseContainer(
   const drained = pipeline(s.output, new LogDemuxer(onFrame)).catch((err) =>
     log.debug({ runId: s.runId, err: String(err) }, 'output stream ended with an error'),
   );
-  const usage = new UsageSampler(docker, s.container, log);
+  const { usage } = s;
   active.add({ runId: s.runId, containerId: s.container.id, stop });
   const onAbort = (): void => void stop('cancelled');
   s.signal?.addEventListener('abort', onAbort, { once: true });
@@ -127,6 +129,7 @@ export async function superviseContainer(
   try {
     const { StatusCode } = await docker.wait(s.container);
     clearTimeout(timer);
+    const used = usage.final();
     await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref())]);
     await stopping;
     const killedUnasked = stopReason === undefined && StatusCode === SIGKILL_EXIT;
@@ -152,7 +155,7 @@ export async function superviseContainer(
       finished_at: finishedAt.toISOString(),
       stdout_truncated: collected.stdout.truncated || lostOutput,
       stderr_truncated: collected.stderr.truncated || lostOutput,
-      resource_usage: usage.usage(),
+      ...(await used),
     };
   } finally {
     usage.stop();

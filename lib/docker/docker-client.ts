@@ -127,6 +127,11 @@ export class DockerClient {
     return this.call('version', {}, () => this.engine.version());
   }
 
+  /** The cgroup driver and version from the engine's `GET /info`. */
+  cgroupInfo(): Promise<{ CgroupDriver?: string; CgroupVersion?: string }> {
+    return this.call('info', {}, () => this.engine.info() as Promise<{ CgroupDriver?: string; CgroupVersion?: string }>);
+  }
+
   /** The engine's version in the seam's terms, for a backend named `backend` (Docker and Swarm share it). */
   async runtimeVersion(backend: string): Promise<RuntimeVersion> {
     const v = await this.version();
@@ -234,6 +239,16 @@ export class DockerClient {
       const stream = await container.stats({ stream: true });
       return stream as unknown as NodeJS.ReadableStream;
     });
+  }
+
+  /**
+   * One stats sample of a running container (`one-shot`: no second sample for CPU
+   * percentages). The engine answers at its collector's next round, within about a second.
+   */
+  async statsOnce(container: EngineContainer): Promise<Docker.ContainerStats> {
+    return this.call('container stats', { container: container.id, oneShot: true }, () =>
+      container.stats({ stream: false, 'one-shot': true }),
+    );
   }
 
   async putArchive(container: EngineContainer, tar: Buffer | NodeJS.ReadableStream, path: string): Promise<void> {

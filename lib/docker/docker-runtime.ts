@@ -22,6 +22,7 @@ import type {
   FollowTarget,
   ImageInfo,
   LabelSelector,
+  LiveUsageReading,
   PullOptions,
   RunOptions,
   RunSpec,
@@ -35,6 +36,8 @@ import { DockerClient } from './docker-client.js';
 import { EngineIdentity, FLAVOUR_FACTS } from './engine-flavour.js';
 import { runExec } from './docker-exec.js';
 import { Executor, type ExecutorSettings } from './executor.js';
+import { liveUsage } from './live-usage.js';
+import { RunCgroups } from './run-usage.js';
 import { removeSandboxObjects, startSandboxContainer } from './sandbox-container.js';
 
 /** How to reach the engine: a unix socket, or a tcp host and port (server/config.ts `docker`). */
@@ -52,6 +55,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly client: DockerClient;
   private readonly engine: EngineIdentity;
   private readonly executor: Executor;
+  private readonly cgroups: RunCgroups;
 
   /** Podman's Docker API is this same backend; it only cannot tell OOM kills apart (known after the first ping). */
   get capabilities(): RuntimeCapabilities {
@@ -68,7 +72,8 @@ export class DockerRuntime implements ContainerRuntime {
     const engine = new Docker(connection as Docker.DockerOptions);
     this.client = new DockerClient(engine, log, metrics);
     this.engine = new EngineIdentity(this.client);
-    this.executor = new Executor(this.client, this.engine, settings, log);
+    this.cgroups = new RunCgroups(this.client, this.engine, connection.socketPath !== undefined, log);
+    this.executor = new Executor(this.client, this.engine, settings, log, this.cgroups);
     this.builder = new DockerBuilder(this.client);
   }
 
@@ -76,6 +81,8 @@ export class DockerRuntime implements ContainerRuntime {
     await this.client.ping();
     // Which engine this is (Docker or Podman), once per connection, while it answers.
     await this.engine.flavour().catch((err) => this.log.warn({ err: String(err) }, 'engine version unknown'));
+    // Where runs' usage will come from, settled before the first run rather than during it.
+    await this.cgroups.probe();
   }
 
   version(): Promise<RuntimeVersion> {
@@ -109,6 +116,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   removeSandbox(labels: LabelSelector): Promise<void> {
     return removeSandboxObjects(this.client, labels);
+  }
+
+  async usage(containerId: string): Promise<LiveUsageReading> {
+    return liveUsage(this.client, await this.cgroups.probe(), containerId);
   }
 
   async putFiles(containerId: string, dir: string, files: FileEntry[]): Promise<void> {

@@ -13,6 +13,8 @@ import { buildContainerSpec } from './container-spec.js';
 import { superviseContainer, type SupervisorSettings } from './container-supervisor.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
 import type { EngineIdentity } from './engine-flavour.js';
+import { runCgroupParent } from './cgroup-usage.js';
+import { RunCgroups } from './run-usage.js';
 import { hostConfigLimits } from './host-config-limits.js';
 import { assertLimitsKept, limitsShape, LimitsVerdicts } from '../runtime/limits-check.js';
 import type Docker from 'dockerode';
@@ -30,6 +32,8 @@ export class Executor {
     private readonly engine: EngineIdentity,
     private readonly settings: ExecutorSettings,
     private readonly log: Logger,
+    /** Where runs' usage comes from; by default the engine's samples only. */
+    private readonly cgroups: RunCgroups = new RunCgroups(docker, engine, false, log),
   ) {}
 
   /** The supervisor's dependencies; a run nobody can stop from outside registers nowhere shared. */
@@ -60,6 +64,7 @@ export class Executor {
   async run(run: RunSpec, options: RunOptions = {}): Promise<RunResult> {
     let volumeName: string | undefined;
     let container: EngineContainer | undefined;
+    let cgroupParent: string | undefined;
     try {
       // Cancelled while its image was pulled: nothing is created, the process never starts.
       options.signal?.throwIfAborted();
@@ -67,7 +72,8 @@ export class Executor {
         volumeName = `slipway-${run.runId}-${randomBytes(4).toString('hex')}`;
         await this.docker.createVolume(volumeName, run.labels);
       }
-      const image = await this.docker.inspectImage(run.image);
+      const [image, parent] = await Promise.all([this.docker.inspectImage(run.image), this.cgroups.parentFor(run.runId)]);
+      cgroupParent = parent;
       const spec = buildContainerSpec({
         ...run,
         imageVolumes: Object.keys(image?.Config?.Volumes ?? {}),
@@ -76,6 +82,7 @@ export class Executor {
         stopGraceSeconds: this.settings.stopGraceSeconds,
         runtime: run.runtime ?? this.settings.runtime,
         volume: volumeName && run.files ? { name: volumeName, target: run.files.dir } : undefined,
+        cgroupParent,
       });
       container = await this.docker.createContainer(spec);
       await this.checkLimits(container, spec);
@@ -107,11 +114,13 @@ export class Executor {
           memoryBytes: run.limits.memoryBytes,
           signal: options.signal,
           emit: options.onEvent ?? (() => {}),
+          usage: await this.cgroups.watch(run.runId, container, cgroupParent !== undefined),
         },
         this.supervisorDeps(options),
       );
     } finally {
       await this.cleanUp(container, volumeName ? [volumeName] : []);
+      if (cgroupParent) this.cgroups.release(run.runId);
     }
   }
 
@@ -120,6 +129,8 @@ export class Executor {
     const container = this.docker.container(orphan.containerId);
     const info = await this.docker.inspect(orphan.containerId);
     const volumes = (info.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name!);
+    // An earlier process created it under the run's own cgroup parent: its figures are read, and the parent removed, here.
+    const underParent = (info.HostConfig as { CgroupParent?: string }).CgroupParent === runCgroupParent(orphan.runId);
     try {
       // The engine's log, with the time it stamped on each line: it may have lost its
       // start, and the times tell the supervisor what the earlier process already logged.
@@ -137,11 +148,13 @@ export class Executor {
           earlier: orphan.earlier,
           signal: options.signal,
           emit: options.onEvent ?? (() => {}),
+          usage: await this.cgroups.watch(orphan.runId, container, underParent),
         },
         this.supervisorDeps(options),
       );
     } finally {
       await this.cleanUp(container, volumes);
+      if (underParent) this.cgroups.release(orphan.runId);
     }
   }
 

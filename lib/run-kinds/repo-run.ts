@@ -34,6 +34,8 @@ export function failedBuildResult(runId: string, built: RepoImageResult): RunRes
     finished_at: new Date().toISOString(),
     stdout_truncated: false,
     stderr_truncated: false,
+    resource_usage: null,
+    resource_usage_unavailable: 'the build failed, so no container was started',
   };
 }
 

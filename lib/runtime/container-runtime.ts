@@ -188,6 +188,20 @@ export interface SandboxSpec {
   agent: { dir: string; files: FileEntry[] };
 }
 
+/** What a live container uses now, as its backend measured it at `sampledAt`. */
+export interface LiveUsage {
+  /** CPU time since the container started, all cores together. */
+  cpuSeconds: number;
+  /** Memory held now, without page cache the kernel may drop (tmpfs files count: they cannot be dropped). */
+  memoryBytes: number;
+  /** The most it held at once since it started; null where the backend does not keep it. */
+  memoryPeakBytes: number | null;
+  sampledAt: Date;
+}
+
+/** A live container's usage, or a sentence saying why the backend cannot tell. */
+export type LiveUsageReading = { usage: LiveUsage; unavailable?: undefined } | { usage: null; unavailable: string };
+
 export interface RuntimeVersion {
   backend: string;
   version: string;
@@ -248,6 +262,11 @@ export interface ContainerRuntime {
   startSandbox(spec: SandboxSpec): Promise<string>;
   /** Removes every container and storage carrying `labels` (one sandbox's); missing ones are not an error. */
   removeSandbox(labels: LabelSelector): Promise<void>;
+  /**
+   * A live container's CPU time and memory now (a sandbox's, for get_sandbox). Optional:
+   * a backend without it is reported as unable to tell.
+   */
+  usage?(containerId: string): Promise<LiveUsageReading>;
   /** Places files under `dir` in a live container (`capabilities.files`). */
   putFiles(containerId: string, dir: string, files: FileEntry[]): Promise<void>;
   /** A tar of `path` in a live container (`capabilities.files`). */

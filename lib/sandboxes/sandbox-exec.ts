@@ -38,6 +38,9 @@ export interface ExecDeps {
 const KILL_ATTEMPTS = 20;
 const KILL_RETRY_MS = 100;
 
+/** The kernel counts an exec's processes with the rest of its sandbox's container: no figures of its own. */
+const EXEC_USAGE_UNAVAILABLE = "an exec's processes are counted with the rest of its sandbox's container; get_sandbox shows the sandbox's usage";
+
 export function execPlan(deps: ExecDeps, target: ExecTarget, exec: ExecRequest, request: unknown): RunPlan {
   return {
     kind: 'exec',
@@ -86,6 +89,8 @@ export function execPlan(deps: ExecDeps, target: ExecTarget, exec: ExecRequest, 
         finished_at: finishedAt.toISOString(),
         stdout_truncated: outcome.stdoutTruncated ?? false,
         stderr_truncated: outcome.stderrTruncated ?? false,
+        resource_usage: null,
+        resource_usage_unavailable: EXEC_USAGE_UNAVAILABLE,
       };
       return { result };
     },

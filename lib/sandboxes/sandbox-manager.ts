@@ -15,12 +15,13 @@ import type { RunPlan } from '../runs.js';
 import type { ContainerRuntime, SandboxSpec } from '../runtime/container-runtime.js';
 import { requireCapability } from '../runtime/capabilities.js';
 import { toArgv } from '../command-line.js';
-import type { CreateSandboxInput, ExtendTtlInput, SandboxExecInput, SandboxRecord } from '../../schemas/sandboxes.js';
+import type { CreateSandboxInput, ExtendTtlInput, SandboxDetails, SandboxExecInput, SandboxRecord } from '../../schemas/sandboxes.js';
 import { AgentFiles, AGENT_DIR, KEEP_ALIVE, WORKSPACE } from './agent.js';
 import { execPlan, killExec } from './sandbox-exec.js';
 import { SandboxFiles, workspacePath, type FilesTarget } from './sandbox-files.js';
 import type { SandboxStore, StoredSandbox } from './sandbox-store.js';
 import type { ClaimedContainer, WarmPool } from './warm-pool.js';
+import { SandboxUsageReader } from './sandbox-usage.js';
 
 /** Server configuration of sandboxes (server/config.ts). */
 export interface SandboxSettings {
@@ -70,6 +71,7 @@ const MIB = 1024 * 1024;
 export class SandboxManager {
   readonly files: SandboxFiles;
   private readonly agent: AgentFiles;
+  private readonly usage: SandboxUsageReader;
   /** Execs under way per sandbox: a sandbox busy with a long exec is not idle. */
   private readonly busy = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -77,6 +79,7 @@ export class SandboxManager {
   constructor(private readonly deps: SandboxDeps) {
     this.files = new SandboxFiles(deps.runtime, deps.settings);
     this.agent = new AgentFiles(deps.settings.agentBinary);
+    this.usage = new SandboxUsageReader(deps.runtime, deps.log);
   }
 
   /**
@@ -214,6 +217,12 @@ export class SandboxManager {
 
   get(id: string, caller: Caller): SandboxRecord {
     return toRecord(this.owned(id, caller));
+  }
+
+  /** The record and the sandbox's CPU and memory now (./sandbox-usage.ts: measured on a get, kept briefly). */
+  async getWithUsage(id: string, caller: Caller): Promise<SandboxDetails> {
+    const sandbox = this.owned(id, caller);
+    return { ...toRecord(sandbox), ...(await this.usage.read(sandbox.state === 'running' ? sandbox.containerId : null)) };
   }
 
   async delete(id: string, caller: Caller): Promise<{ sandbox_id: string; deleted: boolean }> {

@@ -50,6 +50,12 @@ const FAST_POLL_MS = 25;
 const FAST_POLL_FOR_MS = 3000;
 const SLOW_POLL_MS = 200;
 const SIGKILL_EXIT = 137;
+/**
+ * A task's CPU and memory are known only to the engine of the node that ran it; the
+ * manager's API (services, tasks) carries none, and the task's container is gone when
+ * its service is removed. So a Swarm run says plainly that its usage is unknown.
+ */
+export const SWARM_USAGE_UNAVAILABLE = "the Swarm manager does not report a task's CPU and memory (only the node that ran it has them)";
 
 type Outcome = { kind: 'ended'; task: SwarmTask } | { kind: 'stopped' } | { kind: 'unschedulable'; reason: string } | { kind: 'vanished' };
 
@@ -174,6 +180,8 @@ export async function superviseService(w: ServiceWatch, deps: SwarmSupervisorDep
       finished_at: finishedAt.toISOString(),
       stdout_truncated: output.collected.stdout.truncated,
       stderr_truncated: output.collected.stderr.truncated,
+      resource_usage: null,
+      resource_usage_unavailable: SWARM_USAGE_UNAVAILABLE,
     };
   } finally {
     clearTimeout(timer);

@@ -16,6 +16,7 @@ import { SlipwayError } from '../errors.js';
 import { LABEL_MANAGED, LABEL_RUN_ID } from '../labels.js';
 import { unsupported } from '../runtime/capabilities.js';
 import type {
+  LiveUsageReading,
   ContainerDetails,
   ContainerRuntime,
   ContainerSummary,
@@ -34,7 +35,7 @@ import { checkDaemon, requireManager, type DaemonReport } from './daemon-check.j
 import { droppedSettings } from './limits-readback.js';
 import { checkPayload, createPayloadConfigs, removeConfigs } from './payload-configs.js';
 import { buildServiceSpec } from './service-spec.js';
-import { latestTask, superviseService, TERMINAL } from './service-supervisor.js';
+import { latestTask, superviseService, SWARM_USAGE_UNAVAILABLE, TERMINAL } from './service-supervisor.js';
 import { SwarmClient, type SwarmService, type SwarmTask } from './swarm-client.js';
 
 /** How long a daemon check answers /readyz before it is made again. */
@@ -159,6 +160,11 @@ export class SwarmRuntime implements ContainerRuntime {
 
   removeSandbox(): Promise<void> {
     return Promise.reject(unsupported(this.backend, 'exec'));
+  }
+
+  /** Said rather than left out: the manager's API has no task's usage (./service-supervisor.ts). */
+  async usage(): Promise<LiveUsageReading> {
+    return { usage: null, unavailable: SWARM_USAGE_UNAVAILABLE };
   }
 
   putFiles(): Promise<void> {

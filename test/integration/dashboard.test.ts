@@ -166,9 +166,15 @@ if ('skip' in launched) {
       t.pass('no sandboxes API here, and the page says so');
     } else {
       t.equal(api.status, 200, 'the sandboxes API answers');
+      const created = await gw.request('POST', '/v1/sandboxes', { image: BUSYBOX_IMAGE, memory_limit: '64m' }, as(CI));
+      t.equal(created.status, 200, JSON.stringify(created.body));
+      t.teardown(() => gw.request('DELETE', `/v1/sandboxes/${created.body.sandbox_id}`, undefined, as(CI)));
       await page.locator('table.sandboxes').waitFor();
       await page.getByText(/Updated|No sandboxes\./).waitFor();
       t.pass('the sandboxes table is shown');
+      const row = page.locator(`tr[data-sandbox-id="${created.body.sandbox_id}"]`);
+      await row.locator('td.memory', { hasText: /^\d+ (KiB|MiB)$/ }).waitFor();
+      t.match(await row.locator('td.cpu').innerText(), /^\d+\.\d\d s$/, 'its row shows the CPU time and memory it uses now');
     }
     await shot('06-sandboxes');
   });

@@ -58,6 +58,8 @@ t.test('an image run: output told apart, exit code, times, in a hardened task wi
   t.match(res.body, { status: 'succeeded', exit_code: 0, success: true, stderr: 'err\n', container_id: /^[a-z0-9]{25}$/ });
   t.equal(res.body.stdout, 'out\nNoNewPrivs:\t1\nCapEff:\t0000000000000000\nlo\nro\n', 'no new privileges (node daemon), no capabilities, no network but lo, read-only root');
   t.ok(Date.parse(res.body.finished_at) >= Date.parse(res.body.started_at), 'times from the task');
+  t.equal(res.body.resource_usage, null, 'no usage: the manager has none of a task');
+  t.match(res.body.resource_usage_unavailable, /Swarm manager does not report/, 'and the record says so');
   t.same(await ourServices(), [], 'the service is removed with the run');
 });
 

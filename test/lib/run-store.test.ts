@@ -76,6 +76,7 @@ t.test('insert records a queued run; get reads it back', async (t) => {
     error_code: null,
     build: null,
     resource_usage: null,
+    resource_usage_unavailable: null,
   });
   t.ok(run.created_at >= before && run.created_at <= new Date().toISOString(), 'created now, ISO');
   t.strictSame(runs.get('r1'), run);

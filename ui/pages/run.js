@@ -2,10 +2,16 @@
 // over SSE (stdout and stderr told apart) to the end, resuming after a dropped
 // connection exactly after the last event shown.
 import { api, authHeaders } from '../api.js';
-import { badge, duration, fill, h, when } from '../dom.js';
+import { badge, bytes, duration, fill, h, when } from '../dom.js';
 import { followEventStream } from '../sse.js';
 
 const FINAL = ['succeeded', 'failed', 'timed_out', 'oom_killed', 'cancelled', 'error'];
+
+/** CPU time and peak memory, or why they are not known (nothing while the run goes on). */
+function usage(run) {
+  if (run.resource_usage) return `${run.resource_usage.cpu_seconds} s of CPU, memory peak ${bytes(run.resource_usage.memory_peak_bytes)}`;
+  return run.resource_usage_unavailable ? `unknown: ${run.resource_usage_unavailable}` : '';
+}
 
 function facts(run) {
   const rows = [
@@ -18,6 +24,7 @@ function facts(run) {
     ['Exit code', run.exit_code ?? ''],
     ['Took', run.finished_at ? duration(run.execution_time) : ''],
     ['Container', h('span', { class: 'mono' }, run.container_id ?? '')],
+    ['Used', usage(run)],
     ['Error', run.error_message ?? ''],
   ];
   return h('dl', { class: 'facts' }, rows.filter(([, v]) => v !== '').map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
