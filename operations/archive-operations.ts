@@ -29,6 +29,7 @@ export const uploadSandboxArchive = restOnlyOperation({
     contentType: 'application/x-tar',
     description: 'An uncompressed tar archive (ustar, GNU or pax headers).',
     maxBytes: (config) => config.sandboxes.archiveMaxBytes,
+    perCaller: (config) => config.sandboxes.archiveUploadsPerCaller,
   },
   output: { json: UploadArchiveResult, answer: 'The archive was unpacked.' },
   errors: [404, 409, 413, 502],

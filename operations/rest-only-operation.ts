@@ -14,11 +14,13 @@ import type { OperationContext, ServerFacts } from './operation.js';
 import type { Scope } from '../server/tokens.js';
 import type { ErrorStatus } from '../schemas/error-reply.js';
 
-/** A request body of bytes: its media type, and the server's bound on its size. */
+/** A request body of bytes: its media type, and the server's bounds on its size and on how many one caller sends at once. */
 export interface BinaryBody {
   contentType: string;
   description: string;
   maxBytes(config: Config): number;
+  /** Bodies of this operation one caller may have in flight: each is held in the gateway's memory until checked. */
+  perCaller(config: Config): number;
 }
 
 /** An answer of bytes, streamed: its media type, and the file name a client may save it as. */

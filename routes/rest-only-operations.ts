@@ -7,6 +7,7 @@
  */
 import type { FastifyPluginAsync, FastifySchema, RouteOptions } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { SlipwayError } from '../lib/errors.js';
 import type { Config } from '../server/config.js';
 import type { RestOnlyOperation, StreamedAnswer } from '../operations/rest-only-operation.js';
 import { described, errorReplies, type ErrorStatus } from '../schemas/error-reply.js';
@@ -33,6 +34,40 @@ export function restOnlySchema(op: RestOnlyOperation): FastifySchema {
   return schema;
 }
 
+/**
+ * Bodies of bytes are held whole in memory until the operation has checked them: each
+ * caller may have only `perCaller` of them in flight (429 beyond), counted from before
+ * the body is read until the answer is sent or the client goes away.
+ */
+function bodiesInFlight(op: RestOnlyOperation, config: Config): Pick<RouteOptions, 'preParsing' | 'onResponse' | 'onRequestAbort'> {
+  if (!op.body) return {};
+  const most = op.body.perCaller(config);
+  const inFlight = new Map<string, number>();
+  const held = new WeakSet<object>();
+  const release = async (request: { caller?: { name: string | null } | undefined }) => {
+    if (!held.has(request)) return;
+    held.delete(request);
+    const owner = request.caller?.name ?? '';
+    const left = (inFlight.get(owner) ?? 1) - 1;
+    if (left > 0) inFlight.set(owner, left);
+    else inFlight.delete(owner);
+  };
+  return {
+    preParsing: async (request, _reply, payload) => {
+      const owner = request.caller?.name ?? '';
+      const count = inFlight.get(owner) ?? 0;
+      if (count >= most) {
+        throw new SlipwayError('SLIPWAY_ERR_RATE_LIMITED', `this caller already sends ${count} ${op.name} bodies at once, its limit; retry when one has finished`, { retryAfterSeconds: 1 });
+      }
+      inFlight.set(owner, count + 1);
+      held.add(request);
+      return payload;
+    },
+    onResponse: release,
+    onRequestAbort: release,
+  };
+}
+
 function restOnlyRoute(op: RestOnlyOperation, config: Config, description: string): RouteOptions {
   const neverAborted = new AbortController().signal;
   return {
@@ -40,6 +75,7 @@ function restOnlyRoute(op: RestOnlyOperation, config: Config, description: strin
     url: op.rest.path,
     config: { scope: op.scope },
     ...(op.body ? { bodyLimit: op.body.maxBytes(config) } : {}),
+    ...bodiesInFlight(op, config),
     schema: { ...restOnlySchema(op), description: `${description}\n\nREST only: ${op.restOnly}.` },
     handler: async (request, reply) => {
       const carried = { ...(request.query as object), ...(request.params as object) };

@@ -341,6 +341,7 @@ function sandboxConfig(src: Source, memoryCap: number, sandboxUser: string): San
   return {
     keepAliveUser,
     archiveMaxBytes: int(src, 'SLIPWAY_SANDBOX_ARCHIVE_MAX_BYTES', 64 * MIB, 1024),
+    archiveUploadsPerCaller: int(src, 'SLIPWAY_SANDBOX_ARCHIVE_UPLOADS_PER_CALLER', 2, 1),
     agentBinary: src.SLIPWAY_SANDBOX_AGENT_BINARY || '/bin/busybox',
     ttlMaxSeconds: ttlMax,
     ttlDefaultSeconds: Math.min(int(src, 'SLIPWAY_SANDBOX_TTL_DEFAULT_SECONDS', 3600, 1), ttlMax),

@@ -31,6 +31,8 @@ export interface SandboxSettings {
   keepAliveUser: string;
   /** Largest tar a caller may upload, and largest directory a download sends (bytes). */
   archiveMaxBytes: number;
+  /** Uploads one caller may send at once (each body is held in memory until checked). */
+  archiveUploadsPerCaller: number;
   ttlDefaultSeconds: number;
   ttlMaxSeconds: number;
   idleDefaultSeconds: number;

@@ -93,3 +93,34 @@ t.test('another caller gets 404 for upload and download, and a read token cannot
   t.equal((await download('src', bearer('reader-token'))).status, 404, 'the read scope lets a download through to the ownership check, which hides the sandbox');
   t.equal((await exec(['ls', 'x.txt'])).exit_code, 1, 'nothing was written by the refused uploads');
 });
+
+t.test('one caller may send only SLIPWAY_SANDBOX_ARCHIVE_UPLOADS_PER_CALLER uploads at once: the next is a 429, another caller is served', async (t) => {
+  const { request } = await import('node:http');
+  const tar = await makeTar([{ name: 'slow.txt', content: 'held\n' }]);
+  // Three uploads whose bodies stop after their first block: none can finish, so whichever
+  // the server counts third is refused at once, and the other two hold their places.
+  const held = [0, 1, 2].map(() => {
+    const req = request(archiveUrl('.'), { method: 'PUT', headers: { ...alice, 'content-type': 'application/x-tar', 'content-length': String(tar.length) } });
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+    });
+    req.write(tar.subarray(0, 512));
+    return { req, answered };
+  });
+  const first = await Promise.race(held.map((h, n) => h.answered.then((answer) => ({ n, answer }))));
+  t.equal(first.answer.status, 429, 'the third upload in flight is refused while the other two wait for their bodies');
+  t.equal(JSON.parse(first.answer.body).error.code, 'SLIPWAY_ERR_RATE_LIMITED');
+  held[first.n]!.req.destroy();
+  const waiting = held.filter((_, n) => n !== first.n);
+  const bobBox = (await gw.request('POST', '/v1/sandboxes', { image: BUSYBOX_IMAGE, memory_limit: '128m' }, bearer('bob-token'))).body;
+  t.teardown(() => gw.request('DELETE', `/v1/sandboxes/${bobBox.sandbox_id}`, undefined, bearer('bob-token')));
+  t.equal((await upload('.', tar, bearer('bob-token'), bobBox.sandbox_id)).status, 200, "another caller's upload is served meanwhile");
+  for (const { req } of waiting) req.end(tar.subarray(512));
+  t.same((await Promise.all(waiting.map((h) => h.answered))).map((a) => a.status), [200, 200], 'the two held uploads complete');
+  t.equal((await upload('.', tar)).status, 200, 'and the caller may upload again');
+});
