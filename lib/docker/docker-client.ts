@@ -333,7 +333,10 @@ export class DockerClient {
 
   async listVolumes(filters: Record<string, string[]>): Promise<Docker.VolumeInspectInfo[]> {
     const { Volumes } = await this.call('volume list', { filters }, () => this.engine.listVolumes({ filters }));
-    return Volumes ?? [];
+    // Podman 4.3 answers several label filters on volumes with the volumes matching ANY of
+    // them (Docker: all of them), which would hand one sandbox's removal another's volume:
+    // the labels are checked again here.
+    return (Volumes ?? []).filter((v) => hasLabels(v.Labels, filters.label ?? []));
   }
 
   listContainers(filters: Record<string, string[]>): Promise<Docker.ContainerInfo[]> {
@@ -369,4 +372,13 @@ export class DockerClient {
       throw err;
     }
   }
+}
+
+/** Whether `labels` carries every `key` or `key=value` of a label filter. */
+export function hasLabels(labels: Record<string, string> | null | undefined, filter: string[]): boolean {
+  return filter.every((entry) => {
+    const eq = entry.indexOf('=');
+    const key = eq < 0 ? entry : entry.slice(0, eq);
+    return labels?.[key] !== undefined && (eq < 0 || labels[key] === entry.slice(eq + 1));
+  });
 }

@@ -110,8 +110,10 @@ export class DockerRuntime implements ContainerRuntime {
     return runExec(this.client, containerId, spec, options, this.settings.outputCapBytes);
   }
 
-  startSandbox(spec: SandboxSpec): Promise<string> {
-    return startSandboxContainer(this.client, spec, this.settings, this.log);
+  async startSandbox(spec: SandboxSpec): Promise<string> {
+    // Podman gives the workspace tmpfs to its user by another mount option than Docker.
+    const facts = await this.engine.facts().catch(() => FLAVOUR_FACTS.docker);
+    return startSandboxContainer(this.client, spec, this.settings, this.log, facts);
   }
 
   removeSandbox(labels: LabelSelector): Promise<void> {

@@ -15,11 +15,17 @@ export interface FlavourFacts {
   reportsOom: boolean;
   /** The event names a container's removal comes as (Docker `destroy`, Podman `remove`). */
   removalEvents: string[];
+  /**
+   * tmpfs mount options that give the mount to a user: Docker takes `uid=`/`gid=`; Podman
+   * 4.3 refuses them ("unknown mount option") and takes `U`, which gives it to the
+   * container's user (the same uid:gid, since the caller passes the container's user).
+   */
+  tmpfsOwner(uid: string, gid: string): string;
 }
 
 export const FLAVOUR_FACTS: Record<EngineFlavour, FlavourFacts> = {
-  docker: { name: 'Docker', reportsOom: true, removalEvents: ['destroy'] },
-  podman: { name: 'Podman', reportsOom: false, removalEvents: ['remove'] },
+  docker: { name: 'Docker', reportsOom: true, removalEvents: ['destroy'], tmpfsOwner: (uid, gid) => `uid=${uid},gid=${gid}` },
+  podman: { name: 'Podman', reportsOom: false, removalEvents: ['remove'], tmpfsOwner: () => 'U' },
 };
 
 export function flavourOf(version: { Components?: { Name?: string }[] | undefined }): EngineFlavour {

@@ -16,8 +16,15 @@ import { packFiles } from '../payload-files.js';
 import type { LabelSelector, SandboxSpec } from '../runtime/container-runtime.js';
 import { buildContainerSpec } from './container-spec.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
+import type { FlavourFacts } from './engine-flavour.js';
 
-export async function startSandboxContainer(docker: DockerClient, spec: SandboxSpec, settings: { stopGraceSeconds: number; runtime?: string | undefined }, log: Logger): Promise<string> {
+export async function startSandboxContainer(
+  docker: DockerClient,
+  spec: SandboxSpec,
+  settings: { stopGraceSeconds: number; runtime?: string | undefined },
+  log: Logger,
+  engine: Pick<FlavourFacts, 'tmpfsOwner'>,
+): Promise<string> {
   const volume = `slipway-sbx-${spec.sandboxId}-${randomBytes(4).toString('hex')}`;
   const [uid, gid] = spec.user.split(':');
   let container: EngineContainer | undefined;
@@ -46,7 +53,7 @@ export async function startSandboxContainer(docker: DockerClient, spec: SandboxS
         imageVolumes: Object.keys(image?.Config?.Volumes ?? {}).filter((path) => path !== spec.workspace.dir),
         volume: { name: volume, target: spec.agent.dir, readOnly: true },
         // Owned by the sandbox user, private to it, bounded; nosuid/nodev as every writable place.
-        extraTmpfs: { [spec.workspace.dir]: `rw,nosuid,nodev,size=${spec.workspace.sizeBytes},uid=${uid},gid=${gid ?? uid},mode=0700` },
+        extraTmpfs: { [spec.workspace.dir]: `rw,nosuid,nodev,size=${spec.workspace.sizeBytes},${engine.tmpfsOwner(uid!, gid ?? uid!)},mode=0700` },
       }),
     );
     await docker.start(container);

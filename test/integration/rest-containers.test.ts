@@ -3,7 +3,7 @@ import t from 'tap';
 import { BUSYBOX_IMAGE, PYTHON_IMAGE } from '../fixtures/images.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { runningContainers, waitUntilGone } from '../fixtures/engine-view.js';
-import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
+import { docker, notOnPodman, TEST_INSTANCE, TEST_ULIMITS } from '../fixtures/docker.js';
 import { LABEL_INSTANCE, LABEL_MANAGED } from '../../lib/labels.js';
 import { pollUntilFinal, pollUntilRunning } from '../fixtures/runs.js';
 
@@ -54,7 +54,7 @@ t.test('a timeout ignoring SIGTERM ends in SIGKILL, timed_out, and the container
   t.ok(await waitUntilGone(res.body.container_id), 'container removed');
 });
 
-t.test('a memory blow-up is reported as oom_killed', async (t) => {
+t.test('a memory blow-up is reported as oom_killed', notOnPodman('Podman 4.3 sets no OOMKilled and sends no oom event; podman.test.ts checks what it reports instead'), async (t) => {
   const res = await run({ image: PYTHON_IMAGE, command: ['python3', '-c', "b = b'x' * (256 * 1024 * 1024); print(len(b))"], memory_limit: '32m' });
   t.match(res.body, { success: false, status: 'oom_killed', error_message: /memory limit of 32 MiB/ });
   t.equal(res.body.exit_code, 137);
@@ -119,7 +119,7 @@ t.test('stop of an unknown container, or one Slipway did not create, is a 404', 
   t.equal(unknown.status, 404);
   t.match(unknown.body.error, { code: 'SLIPWAY_ERR_CONTAINER_NOT_FOUND', field: 'container_id' });
 
-  const foreign = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: 'none' } });
+  const foreign = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '60'], HostConfig: { NetworkMode: 'none', Ulimits: TEST_ULIMITS } });
   t.teardown(() => foreign.remove({ force: true }));
   await foreign.start();
   const res = await gw.request('POST', `/v1/containers/${foreign.id}/stop`);

@@ -45,9 +45,9 @@ t.test('kill -9 mid-run, then restart: runs complete, vanished ones end in error
 
   await first.kill('SIGKILL');
   // While the gateway is down: one container finishes, one is removed by hand, one stray appears.
-  await new Promise((r) => setTimeout(r, 1500));
   const byRun = new Map((await instanceContainers()).map((c) => [c.Labels[LABEL_RUN_ID], c]));
   t.equal(byRun.size, 3, 'the killed gateway removed nothing');
+  await docker.getContainer(byRun.get(endsWhileDown)!.Id).wait();
   await docker.getContainer(byRun.get(vanishes)!.Id).remove({ force: true });
   const stray = await docker.createContainer({
     Image: BUSYBOX_IMAGE,

@@ -5,6 +5,7 @@ import t from 'tap';
 import { startGateway } from '../fixtures/gateway.js';
 import { connectClient } from '../fixtures/mcp.js';
 import { BUSYBOX_IMAGE, PYTHON_IMAGE } from '../fixtures/images.js';
+import { CAP_DROP_ALL_AS_REPORTED, NO_NEW_PRIVILEGES_AS_REPORTED } from '../fixtures/engine-view.js';
 import { readSse } from '../fixtures/sse.js';
 import { inspectContainer, removeSandboxesOf, sandboxObjects } from '../fixtures/sandboxes.js';
 import { bearer, writeTokensFile } from '../fixtures/tokens.js';
@@ -45,8 +46,8 @@ t.test('a sandbox keeps /workspace between execs, takes files in and gives them 
 
   const info = await inspectContainer(created.body.container_id);
   t.equal(info.HostConfig.ReadonlyRootfs, true, 'read-only root');
-  t.same(info.HostConfig.CapDrop, ['ALL'], 'no capabilities');
-  t.same(info.HostConfig.SecurityOpt, ['no-new-privileges:true']);
+  t.same([...(info.HostConfig.CapDrop ?? [])].sort(), CAP_DROP_ALL_AS_REPORTED, 'no capabilities');
+  t.same(info.HostConfig.SecurityOpt, NO_NEW_PRIVILEGES_AS_REPORTED);
   t.equal(info.HostConfig.NetworkMode, 'none');
   t.equal(info.HostConfig.Init, true);
   t.ok(info.HostConfig.PidsLimit, 'a pids limit');
