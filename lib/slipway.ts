@@ -28,7 +28,9 @@ import { RunQueue } from './run-queue.js';
 import { toPublicRecord } from './run-record.js';
 import { RunStore } from './run-store.js';
 import { RunManager, type RunPlan } from './runs.js';
+import { AgentFiles } from './sandboxes/agent.js';
 import { SandboxManager, type SandboxSettings } from './sandboxes/sandbox-manager.js';
+import { freshWorkspace, type PayloadWorkspaceSettings } from './run-kinds/payload-workspace.js';
 import { SandboxStore } from './sandboxes/sandbox-store.js';
 import type * as S from '../schemas/sandboxes.js';
 import type { ContainerRuntime, RegistryAuth, RunOptions, RuntimeVersion } from './runtime/container-runtime.js';
@@ -42,6 +44,8 @@ import type { ServerInfo } from '../schemas/server-info.js';
 import { describeServer, type EngineState } from './server-info.js';
 import type { RunResult } from '../schemas/run-result.js';
 import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord } from '../schemas/runs.js';
+
+const MIB = 1024 * 1024;
 
 export interface SlipwaySettings {
   instance: string;
@@ -57,6 +61,8 @@ export interface SlipwaySettings {
   registryAllowedHosts?: string[] | undefined;
   repoBuild: RepoBuildSettings;
   sandboxes: SandboxSettings;
+  /** Payload runs' /workspace and return_files bounds (defaults: 64 MiB; 20 files, 1 MiB each, 4 MiB in all). */
+  payloadWorkspace?: PayloadWorkspaceSettings | undefined;
   /** Output after which a sandbox exec is stopped (SLIPWAY_OUTPUT_LIMIT_BYTES); runs have it in their runtime. */
   outputLimitBytes?: number | undefined;
   runs: {
@@ -113,9 +119,11 @@ export class Slipway {
     }, metrics);
     this.openCaller = { name: null, seesAll: true, policy: settings.policy };
     this.sandboxStore = new SandboxStore(settings.dataDir);
+    const agent = new AgentFiles(settings.sandboxes.agentBinary);
+    const outputLimitBytes = settings.outputLimitBytes ?? 64 * MIB;
     this.sandboxes = new SandboxManager({
       runtime, store: this.sandboxStore, settings: settings.sandboxes, instance: settings.instance, user: settings.payloadUser,
-      outputLimitBytes: settings.outputLimitBytes ?? 64 * 1024 * 1024, log,
+      outputLimitBytes, log, agent,
     });
     // Every stored sandbox is live: deleted and expired ones leave the table.
     metrics.observe('sandboxes_live', () => this.sandboxStore.list().length);
@@ -128,6 +136,10 @@ export class Slipway {
       presets: mergePresets(settings.languagePresets),
       payloadUser: settings.payloadUser,
       repoBuild: settings.repoBuild,
+      acquireWorkspace: freshWorkspace(runtime),
+      agentFiles: () => agent.files(),
+      payloadWorkspace: settings.payloadWorkspace ?? { workspaceBytes: 64 * MIB, returnFiles: { maxCount: 20, maxFileBytes: MIB, maxTotalBytes: 4 * MIB } },
+      outputLimitBytes,
     };
     this.maintenance = new Maintenance({
       runtime,

@@ -17,6 +17,7 @@ import type { RepoBuildSettings } from '../lib/repo-build.js';
 import { BACKEND_NAMES } from '../lib/runtime/create-runtime.js';
 import { MIN_CPUS } from '../schemas/common.js';
 import type { SandboxSettings } from '../lib/sandboxes/sandbox-manager.js';
+import type { PayloadWorkspaceSettings } from '../lib/run-kinds/payload-workspace.js';
 
 export interface Config {
   host: string;
@@ -54,6 +55,8 @@ export interface Config {
   runs: RunsConfig;
   /** Long-lived sandboxes (lib/sandboxes/). */
   sandboxes: SandboxSettings;
+  /** Payload runs' writable /workspace and the files they hand back (lib/run-kinds/payload-workspace.ts). */
+  payloadWorkspace: PayloadWorkspaceSettings;
   auth: AuthConfig;
   /** Image patterns callers may run or pull (`python:*`, `registry.example.com/team/*`); empty allows any. */
   imageAllow: string[];
@@ -306,6 +309,14 @@ export function loadConfig(env: Source = process.env): Config {
     },
     repoBuild: repoBuildConfig(src),
     sandboxes: sandboxConfig(src, memoryCap),
+    payloadWorkspace: {
+      workspaceBytes: int(src, 'SLIPWAY_PAYLOAD_WORKSPACE_BYTES', 64 * MIB, MIB),
+      returnFiles: {
+        maxCount: int(src, 'SLIPWAY_RETURN_FILES_MAX_COUNT', 20, 1),
+        maxFileBytes: int(src, 'SLIPWAY_RETURN_FILES_MAX_FILE_BYTES', MIB, 1),
+        maxTotalBytes: int(src, 'SLIPWAY_RETURN_FILES_MAX_TOTAL_BYTES', 4 * MIB, 1),
+      },
+    },
   };
   if (src.SLIPWAY_RUNTIME) config.runtime = src.SLIPWAY_RUNTIME;
   if (!BACKEND_NAMES.includes(config.backend)) throw new Error(`SLIPWAY_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got "${config.backend}"`);

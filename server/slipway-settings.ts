@@ -11,6 +11,7 @@ export function slipwaySettings(config: Config): SlipwaySettings {
     outputCapBytes: config.outputCapBytes,
     runs: config.runs,
     sandboxes: config.sandboxes,
+    payloadWorkspace: config.payloadWorkspace,
     outputLimitBytes: config.outputLimitBytes,
     repoBuild: config.repoBuild,
     policy: serverPolicy(config),

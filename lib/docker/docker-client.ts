@@ -137,7 +137,7 @@ export class DockerClient {
   async imageInfo(ref: string): Promise<ImageInfo | null> {
     const info = await this.inspectImage(ref);
     if (!info) return null;
-    return { id: info.Id, digest: info.RepoDigests?.[0]?.split('@')[1] ?? null, labels: info.Config?.Labels ?? {} };
+    return { id: info.Id, digest: info.RepoDigests?.[0]?.split('@')[1] ?? null, labels: info.Config?.Labels ?? {}, entrypoint: toArgvOrEmpty(info.Config?.Entrypoint) };
   }
 
   /** Image inspect, or null when the engine does not have it. */
@@ -354,4 +354,10 @@ export class DockerClient {
       throw err;
     }
   }
+}
+
+/** An image's ENTRYPOINT as an argv (the engine answers a string, an array or nothing). */
+function toArgvOrEmpty(value: string | string[] | undefined | null): string[] {
+  if (Array.isArray(value)) return value;
+  return value ? [value] : [];
 }

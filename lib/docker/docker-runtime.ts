@@ -103,6 +103,11 @@ export class DockerRuntime implements ContainerRuntime {
     return runExec(this.client, containerId, spec, options, this.settings.outputCapBytes);
   }
 
+  /** The engine's `oom` event for the container: sent for any process of it the kernel kills for memory. */
+  sawOomKill(containerId: string, since: Date): Promise<boolean> {
+    return this.client.sawEvent(containerId, 'oom', since);
+  }
+
   startSandbox(spec: SandboxSpec): Promise<string> {
     return startSandboxContainer(this.client, spec, this.settings, this.log);
   }

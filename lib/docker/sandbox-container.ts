@@ -43,7 +43,7 @@ export async function startSandboxContainer(docker: DockerClient, spec: SandboxS
         imageVolumes: Object.keys(image?.Config?.Volumes ?? {}).filter((path) => path !== spec.workspace.dir),
         volume: { name: volume, target: spec.agent.dir, readOnly: true },
         // Owned by the sandbox user, private to it, bounded; nosuid/nodev as every writable place.
-        extraTmpfs: { [spec.workspace.dir]: `rw,nosuid,nodev,size=${spec.workspace.sizeBytes},uid=${uid},gid=${gid ?? uid},mode=0700` },
+        extraTmpfs: { [spec.workspace.dir]: `rw,${spec.workspace.exec ? 'exec,' : ''}nosuid,nodev,size=${spec.workspace.sizeBytes},uid=${uid},gid=${gid ?? uid},mode=0700` },
       }),
     );
     await docker.start(container);

@@ -47,6 +47,8 @@ export interface SandboxDeps {
   user: string;
   outputLimitBytes: number;
   log: Logger;
+  /** The agent's files, shared with payload runs (read once); made from `settings.agentBinary` when absent. */
+  agent?: AgentFiles | undefined;
 }
 
 const MIB = 1024 * 1024;
@@ -60,7 +62,7 @@ export class SandboxManager {
 
   constructor(private readonly deps: SandboxDeps) {
     this.files = new SandboxFiles(deps.runtime, deps.settings);
-    this.agent = new AgentFiles(deps.settings.agentBinary);
+    this.agent = deps.agent ?? new AgentFiles(deps.settings.agentBinary);
   }
 
   /**
@@ -194,7 +196,7 @@ export class SandboxManager {
     const touch = () => this.deps.store.touch(sandbox.id);
     const plan = execPlan(
       { runtime: this.deps.runtime, outputLimitBytes: this.deps.outputLimitBytes, touch, log: this.deps.log },
-      { sandboxId: sandbox.id, containerId: sandbox.containerId!, image: sandbox.image, user: this.deps.user },
+      { sandboxId: sandbox.id, containerId: sandbox.containerId!, image: sandbox.image, user: this.deps.user, memoryBytes: sandbox.memoryBytes },
       { argv, stdin: input.stdin, env: input.environment, workingDir, timeoutMs },
       request,
     );
