@@ -137,7 +137,7 @@ function returnedFilesOf(row: Row): Partial<ReturnedFiles> {
   return typeof row.returned_files === 'string' ? (JSON.parse(row.returned_files) as ReturnedFiles) : {};
 }
 
-function returnedFilesColumn(result: RunResult): string | null {
+function returnedFilesColumn(result: RunResult & Partial<ReturnedFiles>): string | null {
   if (result.files === undefined) return null;
   return JSON.stringify({ files: result.files, files_truncated: result.files_truncated ?? false, files_refused: result.files_refused ?? [] });
 }

@@ -31,9 +31,7 @@ export const PayloadRunInput = Type.Object(
       Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
         minItems: 1,
         maxItems: 32,
-        description:
-          'Files to hand back after the run, as paths or simple globs relative to /workspace (`out.txt`, `out/*.png`; `*` stays in one directory). ' +
-          'The result\'s `files` carries them (base64 when not text), bounded in count and bytes by the server; `files_truncated` says when a bound cut them.',
+        description: 'Paths or globs (`out/*.png`) in /workspace to return in `files`.',
       }),
     ),
     ...RunLimits,

@@ -19,27 +19,25 @@ export type ResourceUsage = Static<typeof ResourceUsage>;
 /** A file a payload run handed back (`return_files`). */
 export const ReturnedFile = Type.Object(
   {
-    path: Type.String({ description: 'Relative to /workspace, as the pattern matched it.' }),
-    size: Type.Integer({ description: 'The file\'s size in bytes (it may be more than `content` holds).' }),
-    encoding: StringEnum(['utf8', 'base64'], { description: '`utf8` for text, `base64` for anything else (binary, or text cut inside a character).' }),
+    path: Type.String(),
+    size: Type.Integer(),
+    encoding: StringEnum(['utf8', 'base64']),
     content: Type.String(),
-    truncated: Type.Boolean({ description: 'The content stops at the server\'s per-file or total bound.' }),
+    truncated: Type.Boolean(),
   },
   { additionalProperties: false },
 );
 export type ReturnedFile = Static<typeof ReturnedFile>;
 
 /** A match of `return_files` that was not read, and why. */
-export const RefusedFile = Type.Object(
-  { path: Type.String(), reason: Type.String({ description: 'e.g. a link leading outside /workspace, not a regular file, nothing matched.' }) },
-  { additionalProperties: false },
-);
+// An output only; left open (no additionalProperties) to keep tools/list under its budget.
+export const RefusedFile = Type.Object({ path: Type.String(), reason: Type.String() });
 
 /** The result fields of `return_files` (present only when the request named some). */
 export const ReturnedFilesFields = {
-  files: Type.Optional(Type.Array(ReturnedFile, { description: 'Files the run produced that `return_files` named, read after the program ended.' })),
-  files_truncated: Type.Optional(Type.Boolean({ description: 'True when not everything that matched is here: the server\'s count or byte bounds cut the list or a file.' })),
-  files_refused: Type.Optional(Type.Array(RefusedFile, { description: 'Matches not read (a link out of /workspace, a directory) and patterns that matched nothing.' })),
+  files: Type.Optional(Type.Array(ReturnedFile)),
+  files_truncated: Type.Optional(Type.Boolean()),
+  files_refused: Type.Optional(Type.Array(RefusedFile)),
 };
 export interface ReturnedFiles {
   files: ReturnedFile[];
@@ -72,8 +70,11 @@ export const RunResult = Type.Object(
         description: 'CPU and peak memory of the container, from the engine\'s samples while it ran (about one a second, so the last second is not seen); null when no sample was taken (a run under a second, or no container).',
       }),
     ),
-    ...ReturnedFilesFields,
   },
   { additionalProperties: false },
 );
 export type RunResult = Static<typeof RunResult>;
+
+/** The answer of a payload run: a run's result, and the files `return_files` asked for. */
+export const PayloadRunResult = Type.Composite([RunResult, Type.Object(ReturnedFilesFields)], { additionalProperties: false });
+export type PayloadRunResult = Static<typeof PayloadRunResult>;

@@ -12,17 +12,17 @@
  * a warm pool may answer a pre-started one for the same spec instead.
  */
 import type { Logger } from 'pino';
+import type { ActiveRuns } from '../active-runs.js';
 import { execAsRun } from '../agent-exec.js';
 import { LABEL_AGENT } from '../labels.js';
 import type { PreparedFile } from '../payload-files.js';
 import type { ResolvedLimits } from '../policy.js';
 import { collectOutputBytes, COLLECT_SCRIPT, parseCollected, type ReturnFilesBounds } from '../return-files.js';
 import type { RunEvent } from '../run-events.js';
-import type { ContainerRuntime, SandboxSpec } from '../runtime/container-runtime.js';
+import type { ContainerRuntime, FileEntry, SandboxSpec } from '../runtime/container-runtime.js';
 import { AGENT_DIR, agentScript, KEEP_ALIVE, WORKSPACE } from '../sandboxes/agent.js';
 import { writeWorkspaceFiles } from '../sandboxes/sandbox-files.js';
 import type { ReturnedFiles, RunResult } from '../../schemas/run-result.js';
-import type { RunKindContext } from './run-context.js';
 
 /** Server configuration (server/config.ts). */
 export interface PayloadWorkspaceSettings {
@@ -49,6 +49,22 @@ export function freshWorkspace(runtime: ContainerRuntime): AcquireWorkspace {
   });
 }
 
+/** What a payload run in a workspace needs of the run kinds' context (run-context.ts). */
+export interface PayloadWorkspaceDeps {
+  runtime: ContainerRuntime;
+  log: Logger;
+  /** Where the live run registers its stop handle, so stop_container and cancel reach it. */
+  activeRuns: ActiveRuns;
+  payloadUser: string;
+  /** Where the container comes from: `freshWorkspace`, or a warm pool's claim. */
+  acquireWorkspace: AcquireWorkspace;
+  /** The agent's files (lib/sandboxes/agent.ts AgentFiles), read once. */
+  agentFiles: () => Promise<FileEntry[]>;
+  payloadWorkspace: PayloadWorkspaceSettings;
+  /** Output after which the run is stopped (SLIPWAY_OUTPUT_LIMIT_BYTES). */
+  outputLimitBytes: number;
+}
+
 /** One payload run, as payload-run.ts resolved it. */
 export interface PayloadJob {
   image: string;
@@ -65,7 +81,11 @@ export interface PayloadJob {
 
 const FILE_OP_TIMEOUT_MS = 60_000;
 
-export async function runPayloadInWorkspace(ctx: RunKindContext, job: PayloadJob, run: { runId: string; signal: AbortSignal; emit: (event: RunEvent) => void }): Promise<RunResult> {
+export async function runPayloadInWorkspace(
+  ctx: PayloadWorkspaceDeps,
+  job: PayloadJob,
+  run: { runId: string; signal: AbortSignal; emit: (event: RunEvent) => void },
+): Promise<RunResult & Partial<ReturnedFiles>> {
   const { runtime, log } = ctx;
   // Cancelled while its image was pulled: nothing is created, the process never starts.
   run.signal.throwIfAborted();

@@ -13,11 +13,11 @@ import type { ResolvedLimits } from '../policy.js';
 import type { RepoBuildSettings } from '../repo-build.js';
 import type { RunEvent } from '../run-events.js';
 import { requireCapability } from '../runtime/capabilities.js';
-import type { ContainerRuntime, FileEntry, RunSpec } from '../runtime/container-runtime.js';
-import type { AcquireWorkspace, PayloadWorkspaceSettings } from './payload-workspace.js';
+import type { ContainerRuntime, RunSpec } from '../runtime/container-runtime.js';
+import type { PayloadWorkspaceDeps } from './payload-workspace.js';
 
 /** Built once by the Slipway facade (lib/slipway.ts) and handed to every run kind. */
-export interface RunKindContext {
+export interface RunKindContext extends PayloadWorkspaceDeps {
   runtime: ContainerRuntime;
   images: Images;
   /** Where a live run registers its stop handle, so stop_container and cancel reach it. */
@@ -27,13 +27,6 @@ export interface RunKindContext {
   presets: Record<string, LanguagePreset>;
   payloadUser: string;
   repoBuild: RepoBuildSettings;
-  /** Payload runs on a backend with exec: their container's source (payload-workspace.ts), workspace and return bounds. */
-  acquireWorkspace: AcquireWorkspace;
-  /** The agent's files (lib/sandboxes/agent.ts AgentFiles), read once. */
-  agentFiles: () => Promise<FileEntry[]>;
-  payloadWorkspace: PayloadWorkspaceSettings;
-  /** Output after which an exec-based payload run is stopped (SLIPWAY_OUTPUT_LIMIT_BYTES). */
-  outputLimitBytes: number;
 }
 
 /** The run-control fields (schemas/common.ts RunControl) as they arrive with any run input. */
