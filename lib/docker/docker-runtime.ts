@@ -109,7 +109,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   startSandbox(spec: SandboxSpec): Promise<string> {
-    return startSandboxContainer(this.client, spec, this.settings, this.log);
+    return startSandboxContainer(this.client, spec, this.settings, this.engine, this.log);
   }
 
   removeSandbox(labels: LabelSelector): Promise<void> {

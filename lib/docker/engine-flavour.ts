@@ -15,11 +15,17 @@ export interface FlavourFacts {
   reportsOom: boolean;
   /** The event names a container's removal comes as (Docker `destroy`, Podman `remove`). */
   removalEvents: string[];
+  /**
+   * The tmpfs options that give a mount to the container's user `uid:gid`: Docker passes
+   * `uid=`/`gid=` to the kernel; Podman 4.3 refuses them ("unknown mount option") and
+   * chowns to the container's user with `U` instead (checked here).
+   */
+  tmpfsOwner: (uid: string, gid: string) => string;
 }
 
 export const FLAVOUR_FACTS: Record<EngineFlavour, FlavourFacts> = {
-  docker: { name: 'Docker', reportsOom: true, removalEvents: ['destroy'] },
-  podman: { name: 'Podman', reportsOom: false, removalEvents: ['remove'] },
+  docker: { name: 'Docker', reportsOom: true, removalEvents: ['destroy'], tmpfsOwner: (uid, gid) => `uid=${uid},gid=${gid}` },
+  podman: { name: 'Podman', reportsOom: false, removalEvents: ['remove'], tmpfsOwner: () => 'U' },
 };
 
 export function flavourOf(version: { Components?: { Name?: string }[] | undefined }): EngineFlavour {
