@@ -8,7 +8,7 @@
  * one in the container since the exec began (`ContainerRuntime.sawOomKill`).
  */
 import type { Logger } from 'pino';
-import type { ContainerRuntime } from './runtime/container-runtime.js';
+import type { ContainerRuntime, ExecOutcome } from './runtime/container-runtime.js';
 import type { RunEvent } from './run-events.js';
 import type { RunResult, RunStatus } from '../schemas/run-result.js';
 import { agentScript, EXEC_MARKER, KILL_SCRIPT } from './sandboxes/agent.js';
@@ -61,19 +61,24 @@ export async function execAsRun(deps: AgentExecDeps, target: AgentExecTarget, ex
   run.emit({ type: 'status', status: 'running', container_id: target.containerId });
   const flood = new AbortController();
   let total = 0;
-  const outcome = await deps.runtime.exec(
-    target.containerId,
-    { cmd: exec.argv, env: { ...exec.env, [EXEC_MARKER]: run.runId }, user: target.user, workingDir: exec.workingDir, stdin: exec.stdin, timeoutMs: exec.timeoutMs },
-    {
-      signal: AbortSignal.any([run.signal, flood.signal]),
-      onOutput: (stream, chunk) => {
-        total += chunk.length;
-        if (total > deps.outputLimitBytes) flood.abort();
-        run.emit({ type: 'output', stream, data: chunk.toString('utf8'), bytes: chunk.length });
-      },
-    },
-  );
-  const killed = outcome.timedOut || outcome.aborted === true;
+  const signal = AbortSignal.any([run.signal, flood.signal]);
+  // Stopped before its program started (while its files were written): cancelled, nothing to kill.
+  const started = !signal.aborted;
+  const outcome: ExecOutcome = !started
+    ? { exitCode: null, stdout: '', stderr: '', timedOut: false, aborted: true }
+    : await deps.runtime.exec(
+        target.containerId,
+        { cmd: exec.argv, env: { ...exec.env, [EXEC_MARKER]: run.runId }, user: target.user, workingDir: exec.workingDir, stdin: exec.stdin, timeoutMs: exec.timeoutMs },
+        {
+          signal,
+          onOutput: (stream, chunk) => {
+            total += chunk.length;
+            if (total > deps.outputLimitBytes) flood.abort();
+            run.emit({ type: 'output', stream, data: chunk.toString('utf8'), bytes: chunk.length });
+          },
+        },
+      );
+  const killed = started && (outcome.timedOut || outcome.aborted === true);
   if (killed) await killExec(deps, target, run.runId);
   const oom = !killed && outcome.exitCode === SIGKILL_EXIT ? await oomVerdict(deps.runtime, target.containerId, startedAt) : 'no';
   const status: RunStatus = outcome.timedOut
