@@ -12,6 +12,12 @@ export const LABEL_OWNER = 'io.slipway.owner';
 
 export type RunKind = 'image' | 'payload' | 'repo' | 'exec';
 
+/**
+ * On a payload run's container whose main process is the agent's keep-alive (the program
+ * is an exec in it): a restarted gateway cannot follow such a run, only end it.
+ */
+export const LABEL_AGENT = 'io.slipway.agent';
+
 /** On a sandbox's container and agent volume. */
 export const LABEL_SANDBOX_ID = 'io.slipway.sandbox-id';
 

@@ -3,9 +3,10 @@
  * agreement, using the engine's labels as the truth about containers:
  * - a run whose container still exists is followed to its end (an exited one ends at
  *   once), with its exit code, output and final status recorded;
- * - a run whose container vanished ends `error`, saying so;
- * - an exec in a sandbox cannot be followed (the engine keeps no exec's output for a
- *   later reader): it ends `error`, saying the gateway restarted during it, and its
+ * - a run whose container vanished ends `error`, saying so; so does one whose program
+ *   was an exec in a container with the agent (a payload run), which cannot be followed;
+ * - an exec in a sandbox cannot be followed either (the engine keeps no exec's output for
+ *   a later reader): it ends `error`, saying the gateway restarted during it, and its
  *   processes are killed in the sandbox, which stays usable;
  * - a container or volume of this instance that no unfinished run or live sandbox owns is removed, and
  *   so is every build step container (a build interrupted by the restart cannot resume;
@@ -13,7 +14,7 @@
  */
 import type { Logger } from 'pino';
 import type { ActiveRuns } from './active-runs.js';
-import { LABEL_BUILD, LABEL_RUN_ID, LABEL_SANDBOX_ID, ownedLabels } from './labels.js';
+import { LABEL_AGENT, LABEL_BUILD, LABEL_RUN_ID, LABEL_SANDBOX_ID, ownedLabels } from './labels.js';
 import type { RunLogs } from './run-log.js';
 import type { RunManager } from './runs.js';
 import type { RunStore } from './run-store.js';
@@ -57,6 +58,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const byRun = new Map(containers.filter((c) => !c.labels[LABEL_BUILD]).map((c) => [c.labels[LABEL_RUN_ID] ?? '', c]));
   const unfinished = store.unfinished();
   const kept = new Set<string>();
+  // Runs ended here whose storage goes with their container.
+  const ended = new Set<string>();
 
   for (const record of unfinished) {
     if (record.kind === 'exec' && record.container_id) {
@@ -70,6 +73,15 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
       continue;
     }
     const container = byRun.get(record.run_id);
+    // Its program was an exec, and an exec's stream dies with the process that held it:
+    // nothing can follow it, so the run ends and its container is removed below.
+    if (container?.labels[LABEL_AGENT]) {
+      report.vanished.push(record.run_id);
+      ended.add(record.run_id);
+      const reason = 'the gateway restarted while the run was under way; its program ran as an exec in the run\'s container, which cannot be followed after a restart, so it was stopped';
+      void runs.adopt(record.run_id, () => Promise.reject(new SlipwayError('SLIPWAY_ERR_ENGINE', reason))).catch(() => undefined);
+      continue;
+    }
     // A container created but never started would wait forever: the run never began.
     if (!container || container.state === 'created') {
       report.vanished.push(record.run_id);
@@ -98,7 +110,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
     // Best effort, as after any run: a failed removal is logged and does not stop the rest.
     await runtime.remove(container.id).catch((err) => log.warn({ container: container.id, err: String(err) }, 'container removal failed'));
   }
-  report.removedVolumes = await runtime.pruneRunStorage(ownedLabels(instance), new Set([...unfinished.map((r) => r.run_id), ...keepSandboxes]));
+  const keepStorage = unfinished.map((r) => r.run_id).filter((id) => !ended.has(id));
+  report.removedVolumes = await runtime.pruneRunStorage(ownedLabels(instance), new Set([...keepStorage, ...keepSandboxes]));
   if (report.followed.length + report.vanished.length + report.removedContainers.length + report.removedVolumes.length > 0) {
     log.info(report, 'reconciled runs with the engine');
   }

@@ -6,7 +6,7 @@
 import type { RepoBuildInfo } from './repo-build.js';
 import type { StoredRun } from './run-store.js';
 import { RepoBuildResult, type RepoRunResult } from '../schemas/repo-run.js';
-import { RunResult } from '../schemas/run-result.js';
+import { RunResult, type ReturnedFiles } from '../schemas/run-result.js';
 import { RunRecord } from '../schemas/runs.js';
 
 /** What an executed run gives back: its result, and a repo run's build. */
@@ -38,7 +38,14 @@ export function outcomeResult(outcome: RunOutcome): RepoRunResult {
 
 /** The result fields of a record (what a waited-for run answers, and a replay). */
 export function toResult(stored: StoredRun): RepoRunResult {
-  return { ...(pick(stored, RESULT_FIELDS) as RunResult), ...buildFields(stored.build) };
+  return { ...(pick(stored, RESULT_FIELDS) as RunResult), ...buildFields(stored.build), ...returnedFiles(stored) };
+}
+
+/** A payload run's return_files fields, when it asked for some. */
+function returnedFiles(stored: StoredRun): Partial<ReturnedFiles> {
+  if (stored.files === undefined) return {};
+  const { files, files_truncated, files_refused } = stored;
+  return { files, files_truncated, files_refused };
 }
 
 /** The public record, without what only the gateway keeps (owner, request hash). */

@@ -9,7 +9,7 @@ import type { RunKind } from './labels.js';
 import type { RepoBuildInfo } from './repo-build.js';
 import type { RepoBuildResult } from '../schemas/repo-run.js';
 import type { RunRecord } from '../schemas/runs.js';
-import type { RunResult, RunStatus } from '../schemas/run-result.js';
+import type { ReturnedFiles, RunResult, RunStatus } from '../schemas/run-result.js';
 
 export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timed_out', 'oom_killed', 'cancelled', 'error'];
 export const isFinal = (status: RunStatus): boolean => FINAL_STATUSES.includes(status);
@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS runs (
   cpu_seconds REAL,
   memory_peak_bytes INTEGER,
   resource_usage_unavailable TEXT,
+  returned_files TEXT,
   ${BUILD_COLUMNS.map(([name, type]) => `${name} ${type}`).join(',\n  ')}
 );
 CREATE UNIQUE INDEX IF NOT EXISTS runs_idempotency ON runs (ifnull(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL;
@@ -98,6 +99,8 @@ const ADDED_COLUMNS: [string, string][] = [
   ['cpu_seconds', 'REAL'],
   ['memory_peak_bytes', 'INTEGER'],
   ['resource_usage_unavailable', 'TEXT'],
+  // A payload run's return_files answer (files, files_truncated, files_refused) as JSON; NULL when none was asked.
+  ['returned_files', 'TEXT'],
 ];
 
 type Row = Record<string, unknown>;
@@ -128,7 +131,18 @@ function toRecord(row: Row): StoredRun {
     resource_usage: row.cpu_seconds === null || row.cpu_seconds === undefined ? null : { cpu_seconds: row.cpu_seconds as number, memory_peak_bytes: row.memory_peak_bytes as number },
     resource_usage_unavailable: (row.resource_usage_unavailable as string | null) ?? null,
     build: buildOf(row),
+    ...returnedFilesOf(row),
   };
+}
+
+/** The return_files fields of a record, absent when the run asked for none. */
+function returnedFilesOf(row: Row): Partial<ReturnedFiles> {
+  return typeof row.returned_files === 'string' ? (JSON.parse(row.returned_files) as ReturnedFiles) : {};
+}
+
+function returnedFilesColumn(result: RunResult & Partial<ReturnedFiles>): string | null {
+  if (result.files === undefined) return null;
+  return JSON.stringify({ files: result.files, files_truncated: result.files_truncated ?? false, files_refused: result.files_refused ?? [] });
 }
 
 function buildOf(row: Row): RepoBuildInfo | null {
@@ -232,7 +246,7 @@ export class RunStore {
         `UPDATE runs SET status = @status, image = @image, container_id = coalesce(@container_id, container_id), started_at = coalesce(@started_at, started_at),
            finished_at = @finished_at, exit_code = @exit_code, execution_time = @execution_time, error_message = @error_message,
            stdout = @stdout, stderr = @stderr, stdout_truncated = @stdout_truncated, stderr_truncated = @stderr_truncated,
-           log_truncated = @log_truncated, cpu_seconds = @cpu_seconds, memory_peak_bytes = @memory_peak_bytes, resource_usage_unavailable = @resource_usage_unavailable, ${BUILD_COLUMNS.map(([name]) => `${name} = @${name}`).join(', ')}
+           log_truncated = @log_truncated, cpu_seconds = @cpu_seconds, memory_peak_bytes = @memory_peak_bytes, resource_usage_unavailable = @resource_usage_unavailable, returned_files = @returned_files, ${BUILD_COLUMNS.map(([name]) => `${name} = @${name}`).join(', ')}
          WHERE id = @id`,
       )
       .run({
@@ -254,6 +268,7 @@ export class RunStore {
         cpu_seconds: result.resource_usage?.cpu_seconds ?? null,
         memory_peak_bytes: result.resource_usage?.memory_peak_bytes ?? null,
         resource_usage_unavailable: result.resource_usage ? null : (result.resource_usage_unavailable ?? null),
+        returned_files: returnedFilesColumn(result),
       });
   }
 
@@ -291,12 +306,12 @@ export class RunStore {
 
   /**
    * One owner's finished runs, newest first, with the bytes their records hold (the
-   * output and a repo run's build): what the per-caller storage budget weighs.
+   * output, a repo run's build, a payload run's returned files): what the per-caller storage budget weighs.
    */
   finishedOf(owner: string | null): { id: string; bytes: number }[] {
     const placeholders = FINAL_STATUSES.map(() => '?').join(', ');
-    const buildBytes = ['build_image_tag', 'build_image_id', 'build_commit_sha', 'build_log'].map((c) => `ifnull(length(CAST(${c} AS BLOB)), 0)`).join(' + ');
-    const sql = `SELECT id, length(CAST(stdout AS BLOB)) + length(CAST(stderr AS BLOB)) + ${buildBytes} AS bytes
+    const extraBytes = ['build_image_tag', 'build_image_id', 'build_commit_sha', 'build_log', 'returned_files'].map((c) => `ifnull(length(CAST(${c} AS BLOB)), 0)`).join(' + ');
+    const sql = `SELECT id, length(CAST(stdout AS BLOB)) + length(CAST(stderr AS BLOB)) + ${extraBytes} AS bytes
       FROM runs WHERE owner IS ? AND status IN (${placeholders}) ORDER BY finished_at DESC, id DESC`;
     return this.statement(sql).all(owner, ...FINAL_STATUSES) as { id: string; bytes: number }[];
   }

@@ -28,7 +28,9 @@ import { RunQueue } from './run-queue.js';
 import { toPublicRecord } from './run-record.js';
 import { RunStore } from './run-store.js';
 import { RunManager, type RunPlan } from './runs.js';
+import { AgentFiles } from './sandboxes/agent.js';
 import { SandboxManager, type SandboxSettings } from './sandboxes/sandbox-manager.js';
+import { freshWorkspace, type PayloadWorkspaceSettings } from './run-kinds/payload-workspace.js';
 import { SandboxStore } from './sandboxes/sandbox-store.js';
 import { NO_POOL, type PoolSettings } from './sandboxes/pool-settings.js';
 import { poolReadiness, WarmPool } from './sandboxes/warm-pool.js';
@@ -48,6 +50,8 @@ import { describeServer, type EngineState } from './server-info.js';
 import type { RunResult } from '../schemas/run-result.js';
 import type { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord } from '../schemas/runs.js';
 
+const MIB = 1024 * 1024;
+
 export interface SlipwaySettings {
   instance: string;
   dataDir: string;
@@ -64,6 +68,8 @@ export interface SlipwaySettings {
   sandboxes: SandboxSettings;
   /** SLIPWAY_POOL: sandbox containers kept warm with the server's default limits; none when absent. */
   pool?: PoolSettings | undefined;
+  /** Payload runs' /workspace and return_files bounds (defaults: 64 MiB; 20 files, 1 MiB each, 4 MiB in all). */
+  payloadWorkspace?: PayloadWorkspaceSettings | undefined;
   /** Output after which a sandbox exec is stopped (SLIPWAY_OUTPUT_LIMIT_BYTES); runs have it in their runtime. */
   outputLimitBytes?: number | undefined;
   runs: {
@@ -122,6 +128,8 @@ export class Slipway {
     }, metrics);
     this.openCaller = { name: null, seesAll: true, policy: settings.policy };
     this.sandboxStore = new SandboxStore(settings.dataDir);
+    const agent = new AgentFiles(settings.sandboxes.agentBinary);
+    const outputLimitBytes = settings.outputLimitBytes ?? 64 * MIB;
     // The open caller's policy is the server's: its defaults are what a create that asks for nothing gets.
     const poolLimits = resolveLimits({}, settings.policy);
     this.pool = new WarmPool({
@@ -132,7 +140,7 @@ export class Slipway {
     });
     this.sandboxes = new SandboxManager({
       runtime, store: this.sandboxStore, settings: settings.sandboxes, instance: settings.instance, user: settings.payloadUser,
-      outputLimitBytes: settings.outputLimitBytes ?? 64 * 1024 * 1024, log, pool: this.pool,
+      outputLimitBytes, log, agent, pool: this.pool,
     });
     // Every stored sandbox is live: deleted and expired ones leave the table.
     metrics.observe('sandboxes_live', () => this.sandboxStore.list().length);
@@ -144,7 +152,12 @@ export class Slipway {
       log,
       presets: mergePresets(settings.languagePresets),
       payloadUser: settings.payloadUser,
+      keepAliveUser: settings.sandboxes.keepAliveUser,
       repoBuild: settings.repoBuild,
+      acquireWorkspace: freshWorkspace(runtime),
+      agentFiles: () => agent.files(),
+      payloadWorkspace: settings.payloadWorkspace ?? { workspaceBytes: 64 * MIB, returnFiles: { maxCount: 20, maxFileBytes: MIB, maxTotalBytes: 4 * MIB } },
+      outputLimitBytes,
     };
     this.maintenance = new Maintenance({
       runtime,

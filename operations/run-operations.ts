@@ -7,7 +7,7 @@
 import { ContainerRunInput } from '../schemas/container-run.js';
 import { PayloadRunInput } from '../schemas/payload-run.js';
 import { RepoRunInput, RepoRunResult } from '../schemas/repo-run.js';
-import { RunResult } from '../schemas/run-result.js';
+import { PayloadRunResult, RunResult } from '../schemas/run-result.js';
 import { runText } from '../server/mcp/result-text.js';
 import { operation, type ErrorStatus, type ServerFacts } from './operation.js';
 
@@ -44,11 +44,11 @@ export const runPayload = operation({
     'Run source code: write `files` (or one `payload`) into /workspace of a fresh container, run them, and return the exit code and output. ' +
     `Required: \`files\` or \`payload\`, and either \`language\` (${facts.languages.join(', ')}: the server picks image, file name and command; ` +
     '`{"language": "python", "payload": "print(2+2)"}` runs main.py) or `image` with `command`. ' +
-    `Runs as an unprivileged user (${facts.payloadUser}); /workspace is read-only, /tmp writable.`,
+    `Runs as an unprivileged user (${facts.payloadUser}); /workspace and /tmp are writable (bounded); \`return_files\` names files to hand back.`,
   scope: 'run',
   rest: { method: 'POST', path: '/v1/payloads/run', rest: 'body', idempotencyHeader: true },
   input: PayloadRunInput,
-  output: RunResult,
+  output: PayloadRunResult,
   answer: 'The run\'s result.',
   errors: RUN_ERRORS,
   hints: runHints,

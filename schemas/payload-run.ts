@@ -7,7 +7,7 @@ export const PayloadFile = Type.Object(
     path: Type.String({ minLength: 1, maxLength: 255, description: 'Relative path inside the working directory, e.g. `main.py` or `pkg/util.py`.' }),
     content: Type.String({ maxLength: 8 * 1024 * 1024 }),
     encoding: Type.Optional(StringEnum(['utf8', 'base64'], { description: 'How `content` is encoded: `utf8` (default) or `base64` for binary files.' })),
-    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777, description: 'Permission bits, e.g. 493 (0755); only the executable bit counts: any x bit gives 0755, else 0644.' })),
+    mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 0o777, description: 'Permission bits, e.g. 493 (0755); only the executable bit is honoured: any x bit gives 0755, else 0644 (files belong to the run\'s user, which may change them).' })),
   },
   { additionalProperties: false },
 );
@@ -26,6 +26,13 @@ export const PayloadRunInput = Type.Object(
     image: Type.Optional(ImageReference),
     command: Type.Optional(
       ArgvField('What to run in /workspace, e.g. `["python3", "main.py"]`; required with `image`, default the language preset\'s. No shell runs.'),
+    ),
+    return_files: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
+        minItems: 1,
+        maxItems: 32,
+        description: 'Paths or globs (`out/*.png`) in /workspace to return in `files`.',
+      }),
     ),
     ...RunLimits,
     ...RunControl,

@@ -16,6 +16,35 @@ export const ResourceUsage = Type.Object(
 );
 export type ResourceUsage = Static<typeof ResourceUsage>;
 
+/** A file a payload run handed back (`return_files`). */
+export const ReturnedFile = Type.Object(
+  {
+    path: Type.String(),
+    size: Type.Integer(),
+    encoding: StringEnum(['utf8', 'base64']),
+    content: Type.String(),
+    truncated: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type ReturnedFile = Static<typeof ReturnedFile>;
+
+/** A match of `return_files` that was not read, and why. */
+// An output only; left open (no additionalProperties) to keep tools/list under its budget.
+export const RefusedFile = Type.Object({ path: Type.String(), reason: Type.String() });
+
+/** The result fields of `return_files` (present only when the request named some). */
+export const ReturnedFilesFields = {
+  files: Type.Optional(Type.Array(ReturnedFile)),
+  files_truncated: Type.Optional(Type.Boolean()),
+  files_refused: Type.Optional(Type.Array(RefusedFile)),
+};
+export interface ReturnedFiles {
+  files: ReturnedFile[];
+  files_truncated: boolean;
+  files_refused: Static<typeof RefusedFile>[];
+}
+
 /**
  * The result of a run. The first six fields are the original module's; the rest say
  * which run this was and how it ended.
@@ -46,3 +75,7 @@ export const RunResult = Type.Object(
   { additionalProperties: false },
 );
 export type RunResult = Static<typeof RunResult>;
+
+/** The answer of a payload run: a run's result, and the files `return_files` asked for. */
+export const PayloadRunResult = Type.Composite([RunResult, Type.Object(ReturnedFilesFields)], { additionalProperties: false });
+export type PayloadRunResult = Static<typeof PayloadRunResult>;

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, StringEnum } from './compact.js';
 import { RepoBuildResult } from './repo-run.js';
-import { RUN_STATUSES, RunResult, RunStatus } from './run-result.js';
+import { ReturnedFilesFields, RUN_STATUSES, RunResult, RunStatus } from './run-result.js';
 
 export const RunKind = StringEnum(['image', 'payload', 'repo', 'exec']);
 
@@ -19,6 +19,8 @@ export const RunRecord = Type.Composite(
     }),
     // A repo run's build, once known.
     Type.Partial(RepoBuildResult),
+    // A payload run's return_files, when it asked for some.
+    Type.Object(ReturnedFilesFields),
   ],
   { additionalProperties: false },
 );

@@ -18,6 +18,7 @@ import { BACKEND_NAMES } from '../lib/runtime/create-runtime.js';
 import { MIN_CPUS } from '../schemas/common.js';
 import type { SandboxSettings } from '../lib/sandboxes/sandbox-manager.js';
 import { parsePool, type PoolSettings } from '../lib/sandboxes/pool-settings.js';
+import type { PayloadWorkspaceSettings } from '../lib/run-kinds/payload-workspace.js';
 
 export interface Config {
   host: string;
@@ -57,6 +58,8 @@ export interface Config {
   sandboxes: SandboxSettings;
   /** SLIPWAY_POOL: sandbox containers kept warm (lib/sandboxes/warm-pool.ts); none by default. */
   pool: PoolSettings;
+  /** Payload runs' writable /workspace and the files they hand back (lib/run-kinds/payload-workspace.ts). */
+  payloadWorkspace: PayloadWorkspaceSettings;
   auth: AuthConfig;
   /** Image patterns callers may run or pull (`python:*`, `registry.example.com/team/*`); empty allows any. */
   imageAllow: string[];
@@ -310,6 +313,14 @@ export function loadConfig(env: Source = process.env): Config {
     repoBuild: repoBuildConfig(src),
     sandboxes: sandboxConfig(src, memoryCap, src.SLIPWAY_PAYLOAD_USER || '65534:65534'),
     pool: parsePool(json(src, 'SLIPWAY_POOL', {}), mergePresets(json(src, 'SLIPWAY_LANGUAGE_PRESETS', {})), int(src, 'SLIPWAY_POOL_CHECK_SECONDS', 5, 1)),
+    payloadWorkspace: {
+      workspaceBytes: int(src, 'SLIPWAY_PAYLOAD_WORKSPACE_BYTES', 64 * MIB, MIB),
+      returnFiles: {
+        maxCount: int(src, 'SLIPWAY_RETURN_FILES_MAX_COUNT', 20, 1),
+        maxFileBytes: int(src, 'SLIPWAY_RETURN_FILES_MAX_FILE_BYTES', MIB, 1),
+        maxTotalBytes: int(src, 'SLIPWAY_RETURN_FILES_MAX_TOTAL_BYTES', 4 * MIB, 1),
+      },
+    },
   };
   if (src.SLIPWAY_RUNTIME) config.runtime = src.SLIPWAY_RUNTIME;
   if (!BACKEND_NAMES.includes(config.backend)) throw new Error(`SLIPWAY_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got "${config.backend}"`);

@@ -12,6 +12,7 @@ export function slipwaySettings(config: Config): SlipwaySettings {
     runs: config.runs,
     sandboxes: config.sandboxes,
     pool: config.pool,
+    payloadWorkspace: config.payloadWorkspace,
     outputLimitBytes: config.outputLimitBytes,
     repoBuild: config.repoBuild,
     policy: serverPolicy(config),

@@ -142,7 +142,7 @@ export class DockerClient {
   async imageInfo(ref: string): Promise<ImageInfo | null> {
     const info = await this.inspectImage(ref);
     if (!info) return null;
-    return { id: info.Id, digest: info.RepoDigests?.[0]?.split('@')[1] ?? null, labels: info.Config?.Labels ?? {} };
+    return { id: info.Id, digest: info.RepoDigests?.[0]?.split('@')[1] ?? null, labels: info.Config?.Labels ?? {}, entrypoint: toArgvOrEmpty(info.Config?.Entrypoint) };
   }
 
   /** Image inspect, or null when the engine does not have it. */
@@ -381,4 +381,10 @@ export function hasLabels(labels: Record<string, string> | null | undefined, fil
     const key = eq < 0 ? entry : entry.slice(0, eq);
     return labels?.[key] !== undefined && (eq < 0 || labels[key] === entry.slice(eq + 1));
   });
+}
+
+/** An image's ENTRYPOINT as an argv (the engine answers a string, an array or nothing). */
+function toArgvOrEmpty(value: string | string[] | undefined | null): string[] {
+  if (Array.isArray(value)) return value;
+  return value ? [value] : [];
 }

@@ -110,10 +110,13 @@ export class DockerRuntime implements ContainerRuntime {
     return runExec(this.client, containerId, spec, options, this.settings.outputCapBytes);
   }
 
-  async startSandbox(spec: SandboxSpec): Promise<string> {
-    // Podman gives the workspace tmpfs to its user by another mount option than Docker.
-    const facts = await this.engine.facts().catch(() => FLAVOUR_FACTS.docker);
-    return startSandboxContainer(this.client, spec, this.settings, this.log, facts);
+  /** The engine's `oom` event for the container: sent for any process of it the kernel kills for memory. */
+  sawOomKill(containerId: string, since: Date): Promise<boolean> {
+    return this.client.sawEvent(containerId, 'oom', since);
+  }
+
+  startSandbox(spec: SandboxSpec): Promise<string> {
+    return startSandboxContainer(this.client, spec, this.settings, this.engine, this.log);
   }
 
   removeSandbox(labels: LabelSelector): Promise<void> {

@@ -16,11 +16,11 @@ export interface FlavourFacts {
   /** The event names a container's removal comes as (Docker `destroy`, Podman `remove`). */
   removalEvents: string[];
   /**
-   * tmpfs mount options that give the mount to a user: Docker takes `uid=`/`gid=`; Podman
-   * 4.3 refuses them ("unknown mount option") and takes `U`, which gives it to the
-   * container's user (the same uid:gid, since the caller passes the container's user).
+   * The tmpfs options that give a mount to the container's user `uid:gid`: Docker passes
+   * `uid=`/`gid=` to the kernel; Podman 4.3 refuses them ("unknown mount option") and
+   * chowns to the container's user with `U` instead (checked here).
    */
-  tmpfsOwner(uid: string, gid: string): string;
+  tmpfsOwner: (uid: string, gid: string) => string;
 }
 
 export const FLAVOUR_FACTS: Record<EngineFlavour, FlavourFacts> = {

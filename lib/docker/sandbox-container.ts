@@ -16,17 +16,18 @@ import { packFiles } from '../payload-files.js';
 import type { LabelSelector, SandboxSpec } from '../runtime/container-runtime.js';
 import { buildContainerSpec } from './container-spec.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
-import type { FlavourFacts } from './engine-flavour.js';
+import { FLAVOUR_FACTS, type EngineIdentity } from './engine-flavour.js';
 
 export async function startSandboxContainer(
   docker: DockerClient,
   spec: SandboxSpec,
   settings: { stopGraceSeconds: number; runtime?: string | undefined },
+  engine: EngineIdentity,
   log: Logger,
-  engine: Pick<FlavourFacts, 'tmpfsOwner'>,
 ): Promise<string> {
   const volume = `slipway-sbx-${spec.sandboxId}-${randomBytes(4).toString('hex')}`;
-  const [uid, gid] = spec.user.split(':');
+  const [uid = '', gid] = spec.user.split(':');
+  const owner = (await engine.facts().catch(() => FLAVOUR_FACTS.docker)).tmpfsOwner(uid, gid ?? uid);
   let container: EngineContainer | undefined;
   try {
     await docker.createVolume(volume, spec.labels);
@@ -53,7 +54,7 @@ export async function startSandboxContainer(
         imageVolumes: Object.keys(image?.Config?.Volumes ?? {}).filter((path) => path !== spec.workspace.dir),
         volume: { name: volume, target: spec.agent.dir, readOnly: true },
         // Owned by the sandbox user, private to it, bounded; nosuid/nodev as every writable place.
-        extraTmpfs: { [spec.workspace.dir]: `rw,nosuid,nodev,size=${spec.workspace.sizeBytes},${engine.tmpfsOwner(uid!, gid ?? uid!)},mode=0700` },
+        extraTmpfs: { [spec.workspace.dir]: `rw,${spec.workspace.exec ? 'exec,' : ''}nosuid,nodev,size=${spec.workspace.sizeBytes},${owner},mode=0700` },
       }),
     );
     await docker.start(container);

@@ -1,6 +1,9 @@
 /**
  * execute_with_payload: source code and files placed in a container, either of a
  * language preset (its image, file name and command) or of an image the caller names.
+ * Where the backend can exec, the run happens in a container with the agent and a
+ * writable, bounded /workspace (payload-workspace.ts), and can hand files back; else
+ * (Swarm) the files go in read-only with the run's container, and nothing comes back.
  */
 import { assertImageAllowed, type Caller } from '../caller.js';
 import { toArgv } from '../command-line.js';
@@ -9,7 +12,10 @@ import { presetOf } from '../language-presets.js';
 import { payloadFiles, prepareFiles } from '../payload-files.js';
 import { resolveLimits } from '../policy.js';
 import type { RunPlan } from '../runs.js';
+import { returnPatterns } from '../return-files.js';
+import { requireCapability } from '../runtime/capabilities.js';
 import type { PayloadRunInput } from '../../schemas/payload-run.js';
+import { runPayloadInWorkspace } from './payload-workspace.js';
 import { ensureImage, labelsOf, requireBackendSupport, withoutRunControl, type RunControlInput, type RunKindContext } from './run-context.js';
 
 /** Where payload files are placed inside the container. */
@@ -27,6 +33,11 @@ export function payloadRunPlan(ctx: RunKindContext, input: PayloadRunInput & Run
   const cmd = toArgv(input.command, 'command') ?? preset!.command;
   const { files, fieldOf } = payloadFiles(input, preset?.file);
   const entries = prepareFiles(files, fieldOf);
+  // Without exec (Swarm) the files go in as the backend can (configs), read-only, and nothing comes back.
+  const inWorkspace = ctx.runtime.capabilities.exec;
+  if (input.return_files && !inWorkspace) requireCapability(ctx.runtime, 'exec', 'return_files');
+  const patterns = returnPatterns(input.return_files ?? []);
+  const env = preset?.env ? { ...preset.env, ...input.environment } : input.environment;
   return {
     kind: 'payload',
     image,
@@ -34,14 +45,19 @@ export function payloadRunPlan(ctx: RunKindContext, input: PayloadRunInput & Run
     request: withoutRunControl(input),
     execute: async ({ runId, signal, emit }) => {
       await ensureImage(ctx, image, input.pull_policy, emit, signal);
+      const labels = labelsOf(ctx, runId, 'payload', caller);
+      if (inWorkspace) {
+        const job = { image, cmd, env, stdin: input.stdin, entries, returnPatterns: patterns, labels, limits, runtime: caller.policy.runtime };
+        return { result: await runPayloadInWorkspace(ctx, job, { runId, signal, emit }) };
+      }
       const spec = {
         runId,
         image,
         cmd,
-        env: preset?.env ? { ...preset.env, ...input.environment } : input.environment,
+        env,
         workingDir: PAYLOAD_DIR,
         user: ctx.payloadUser,
-        labels: labelsOf(ctx, runId, 'payload', caller),
+        labels,
         limits,
         stdin: input.stdin,
         files: { entries, dir: PAYLOAD_DIR },

@@ -14,9 +14,10 @@ import type { RepoBuildSettings } from '../repo-build.js';
 import type { RunEvent } from '../run-events.js';
 import { requireCapability } from '../runtime/capabilities.js';
 import type { ContainerRuntime, RunSpec } from '../runtime/container-runtime.js';
+import type { PayloadWorkspaceDeps } from './payload-workspace.js';
 
 /** Built once by the Slipway facade (lib/slipway.ts) and handed to every run kind. */
-export interface RunKindContext {
+export interface RunKindContext extends PayloadWorkspaceDeps {
   runtime: ContainerRuntime;
   images: Images;
   /** Where a live run registers its stop handle, so stop_container and cancel reach it. */

@@ -107,6 +107,8 @@ export interface ImageInfo {
   /** The registry digest, when the image came from a registry. */
   digest: string | null;
   labels: Record<string, string>;
+  /** The image's ENTRYPOINT, where the backend knows it: an exec must prepend it itself (a run's container gets it from the engine). */
+  entrypoint?: string[] | undefined;
 }
 
 /** Credentials for one registry, from the server's configuration only (never a caller's). */
@@ -183,7 +185,7 @@ export interface SandboxSpec {
    */
   keepAliveUser: string;
   /** A writable, size-bounded directory owned by `user` (counted against memory where the backend uses tmpfs). */
-  workspace: { dir: string; sizeBytes: number };
+  workspace: { dir: string; sizeBytes: number; /** Programs in it may be executed (a payload's `./tool.sh`); tmpfs is noexec otherwise. */ exec?: boolean | undefined };
   /** Files (the agent) readable and executable by the sandbox, never writable by it, under `dir`. */
   agent: { dir: string; files: FileEntry[] };
 }
@@ -255,6 +257,12 @@ export interface ContainerRuntime {
 
   /** Runs a command in a live container (`capabilities.exec`). */
   exec(containerId: string, spec: ExecSpec, options?: ExecOptions): Promise<ExecOutcome>;
+  /**
+   * Whether the kernel's OOM killer killed a process in the live container since `since`
+   * (an exec's process may be OOM-killed while the container lives on). Present where
+   * `capabilities.exec` and `capabilities.oomDetection` are.
+   */
+  sawOomKill?(containerId: string, since: Date): Promise<boolean>;
   /**
    * Creates and starts a sandbox container (`capabilities.exec`); answers its id. A
    * failure leaves nothing behind.

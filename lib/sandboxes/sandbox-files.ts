@@ -10,7 +10,7 @@ import { posix } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { invalidInput, SlipwayError } from '../errors.js';
 import { packFiles, prepareFiles } from '../payload-files.js';
-import type { ContainerRuntime, ExecOutcome } from '../runtime/container-runtime.js';
+import type { ContainerRuntime, ExecOutcome, FileEntry } from '../runtime/container-runtime.js';
 import type { PayloadFile } from '../../schemas/payload-run.js';
 import type { FileEntryInfo, ListFilesResult, ReadFileResult, WriteFilesResult } from '../../schemas/sandboxes.js';
 import type { UploadArchiveResult } from '../../schemas/sandbox-archives.js';
@@ -47,6 +47,28 @@ export function workspacePath(path: string, field: string): string {
   return absolute;
 }
 
+/**
+ * Writes checked entries into /workspace of a live container through its agent, as the
+ * container's user (a sandbox's, or a payload run's before its program starts); `where`
+ * names the workspace in the error of a full one.
+ */
+export async function writeWorkspaceFiles(runtime: ContainerRuntime, target: Pick<FilesTarget, 'containerId' | 'user'>, entries: FileEntry[], where: string): Promise<void> {
+  const out = await runtime.exec(target.containerId, { cmd: agentScript(WRITE_SCRIPT, entries.map((e) => e.path)), user: target.user, stdin: await packFiles(entries), timeoutMs: FILE_OP_TIMEOUT_MS });
+  if (out.timedOut) throw new SlipwayError('SLIPWAY_ERR_ENGINE', 'writing files did not finish in time');
+  if (out.exitCode === AGENT_EXIT.symlink) {
+    const path = out.stderr.trim();
+    const index = entries.findIndex((e) => e.path === path);
+    const field = `files[${Math.max(index, 0)}].path`;
+    throw invalidInput(field, `${field} (${path}) goes through a symbolic link in the workspace; links are not followed when writing`);
+  }
+  if (out.exitCode !== 0) {
+    if (/No space left|short write|write error/i.test(out.stderr)) {
+      throw new SlipwayError('SLIPWAY_ERR_PAYLOAD_TOO_LARGE', `the ${where} is full: ${out.stderr.trim().slice(0, 200)}`, { field: 'files' });
+    }
+    throw new SlipwayError('SLIPWAY_ERR_ENGINE', `writing files failed: ${out.stderr.trim().slice(0, 200)}`);
+  }
+}
+
 export class SandboxFiles {
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -55,14 +77,7 @@ export class SandboxFiles {
 
   async write(target: FilesTarget, files: PayloadFile[]): Promise<WriteFilesResult> {
     const entries = prepareFiles(files);
-    const out = await this.agent(target, agentScript(WRITE_SCRIPT, entries.map((e) => e.path)), await packFiles(entries));
-    if (out.exitCode === AGENT_EXIT.symlink) {
-      const path = out.stderr.trim();
-      const index = entries.findIndex((e) => e.path === path);
-      const field = `files[${Math.max(index, 0)}].path`;
-      throw invalidInput(field, `${field} (${path}) goes through a symbolic link in the workspace; links are not followed when writing`);
-    }
-    this.refuseWrite(out, 'files');
+    await writeWorkspaceFiles(this.runtime, target, entries, 'sandbox\'s workspace');
     return { sandbox_id: target.sandboxId, written: entries.map((e) => ({ path: `${WORKSPACE}/${e.path}`, bytes: e.content.length })) };
   }
 
@@ -174,7 +189,8 @@ function parseEntry(line: string): FileEntryInfo | null {
   return { type: TYPES[m[1]!] ?? 'other', size: Number(m[2]), modified_at: new Date(Number(m[3]) * 1000).toISOString(), name: m[4]! };
 }
 
-function utf8(bytes: Buffer): string | null {
+/** The bytes as text when they are valid UTF-8, else null (binary: the caller sends base64). */
+export function utf8(bytes: Buffer): string | null {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {

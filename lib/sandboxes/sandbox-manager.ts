@@ -17,7 +17,8 @@ import { requireCapability } from '../runtime/capabilities.js';
 import { toArgv } from '../command-line.js';
 import type { CreateSandboxInput, ExtendTtlInput, SandboxDetails, SandboxExecInput, SandboxRecord } from '../../schemas/sandboxes.js';
 import { AgentFiles, AGENT_DIR, KEEP_ALIVE, WORKSPACE } from './agent.js';
-import { execPlan, killExec } from './sandbox-exec.js';
+import { killExec } from '../agent-exec.js';
+import { execPlan } from './sandbox-exec.js';
 import { SandboxFiles, workspacePath, type FilesTarget } from './sandbox-files.js';
 import type { SandboxStore, StoredSandbox } from './sandbox-store.js';
 import type { ClaimedContainer, WarmPool } from './warm-pool.js';
@@ -55,6 +56,8 @@ export interface SandboxDeps {
   user: string;
   outputLimitBytes: number;
   log: Logger;
+  /** The agent's files, shared with payload runs (read once); made from `settings.agentBinary` when absent. */
+  agent?: AgentFiles | undefined;
   /** The warm pool (SLIPWAY_POOL), when one is configured: a matching create claims from it. */
   pool?: Pick<WarmPool, 'claim' | 'released'> | undefined;
 }
@@ -80,7 +83,7 @@ export class SandboxManager {
 
   constructor(private readonly deps: SandboxDeps) {
     this.files = new SandboxFiles(deps.runtime, deps.settings);
-    this.agent = new AgentFiles(deps.settings.agentBinary);
+    this.agent = deps.agent ?? new AgentFiles(deps.settings.agentBinary);
     this.usage = new SandboxUsageReader(deps.runtime, deps.log);
   }
 
@@ -112,7 +115,7 @@ export class SandboxManager {
   async endInterruptedExec(runId: string, containerId: string): Promise<void> {
     const sandbox = this.deps.store.list().find((s) => s.state === 'running' && s.containerId === containerId);
     if (!sandbox) return;
-    await killExec({ runtime: this.deps.runtime, log: this.deps.log }, { sandboxId: sandbox.id, containerId, image: sandbox.image, user: this.deps.user }, runId);
+    await killExec({ runtime: this.deps.runtime, log: this.deps.log }, { containerId, user: this.deps.user, logContext: { sandbox: sandbox.id } }, runId);
   }
 
   startSweep(): void {
@@ -208,7 +211,9 @@ export class SandboxManager {
       keepAlive: KEEP_ALIVE,
       keepAliveUser: this.deps.settings.keepAliveUser,
       // tmpfs pages count against the memory limit: at most half of it, so a full workspace leaves room to work.
-      workspace: { dir: WORKSPACE, sizeBytes: Math.min(this.deps.settings.workspaceBytes, Math.floor(c.limits.memoryBytes / 2)) },
+      // Executable: an agent builds and runs binaries and installs packages with native libraries there
+      // (noexec would stop only those, never an interpreter); nosuid and nodev stay.
+      workspace: { dir: WORKSPACE, sizeBytes: Math.min(this.deps.settings.workspaceBytes, Math.floor(c.limits.memoryBytes / 2)), exec: true },
       agent: { dir: AGENT_DIR, files: await this.agent.files() },
     };
   }
@@ -251,7 +256,7 @@ export class SandboxManager {
     const touch = () => this.deps.store.touch(sandbox.id);
     const plan = execPlan(
       { runtime: this.deps.runtime, outputLimitBytes: this.deps.outputLimitBytes, touch, log: this.deps.log },
-      { sandboxId: sandbox.id, containerId: sandbox.containerId!, image: sandbox.image, user: this.deps.user },
+      { sandboxId: sandbox.id, containerId: sandbox.containerId!, image: sandbox.image, user: this.deps.user, memoryBytes: sandbox.memoryBytes },
       { argv, stdin: input.stdin, env: input.environment, workingDir, timeoutMs },
       request,
     );

@@ -65,14 +65,20 @@ t.test('the engine\'s view of a running container', async (t) => {
   t.match((await pending).body, { status: 'cancelled' });
 });
 
-t.test('a payload run\'s volume is labelled and removed with its run', async (t) => {
-  const pending = gw.request('POST', '/v1/payloads/run', { language: 'sh', payload: 'sleep 30' });
+t.test('a payload run\'s container: read-only root, the agent in a labelled read-only volume, /workspace a bounded tmpfs; all removed with its run', async (t) => {
+  const pending = gw.request('POST', '/v1/payloads/run', { language: 'sh', payload: 'sleep 30', memory_limit: '64m' });
   const running = await waitForRunning(INSTANCE);
   const { Volumes: during } = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
   t.equal(during?.length, 1, 'the volume carries the instance label');
-  t.match(running.Mounts, [{ Type: 'volume', Name: during?.[0]?.Name, Destination: '/workspace' }]);
+  t.match(running.Mounts, [{ Type: 'volume', Name: during?.[0]?.Name, Destination: '/.slipway', RW: false }]);
+  const info = await docker.getContainer(running.Id).inspect();
+  t.equal(info.HostConfig.ReadonlyRootfs, true);
+  t.same(info.HostConfig.CapDrop, ['ALL']);
+  t.equal(info.HostConfig.NetworkMode, 'none');
+  t.match(info.HostConfig.Tmpfs, { '/workspace': /^rw,exec,nosuid,nodev,size=33554432,uid=65534,gid=65534,mode=0700$/ });
+  t.match(info.Config.Labels, { [LABEL_KIND]: 'payload', [LABEL_RUN_ID]: /.+/ });
   await gw.request('POST', `/v1/containers/${running.Id}/stop`, { timeout: 0 });
-  await pending;
+  t.match((await pending).body, { status: 'cancelled' });
   const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
   t.same(Volumes ?? [], [], 'volume removed');
 });

@@ -9,7 +9,7 @@ import { PullImageInput, PullImageResult } from '../../schemas/images.js';
 import { PayloadRunInput } from '../../schemas/payload-run.js';
 import { LanguageList, ListLanguagesInput } from '../../schemas/languages.js';
 import { ServerInfo, ServerInfoInput } from '../../schemas/server-info.js';
-import { RunResult } from '../../schemas/run-result.js';
+import { PayloadRunResult, RunResult } from '../../schemas/run-result.js';
 import { ListRunsInput, ListRunsResult, RunLogsInput, RunLogsResult, RunRecord, RunRef } from '../../schemas/runs.js';
 import { RepoRunInput, RepoRunResult } from '../../schemas/repo-run.js';
 import { SHARED_FIELDS } from '../../operations/instructions.js';
@@ -48,7 +48,7 @@ t.test('tools/list publishes the tools with the TypeBox schemas of the REST door
   ].sort());
   const expected: Record<string, [unknown, unknown]> = {
     execute_docker_container: [ContainerRunInput, RunResult],
-    execute_with_payload: [PayloadRunInput, RunResult],
+    execute_with_payload: [PayloadRunInput, PayloadRunResult],
     list_running_containers: [ListContainersInput, ListContainersResult],
     stop_container: [StopContainerInput, StopContainerResult],
     pull_docker_image: [PullImageInput, PullImageResult],
@@ -101,6 +101,21 @@ t.test('execute_with_payload runs python and sh presets', async (t) => {
   t.match(py.structuredContent, { success: true, exit_code: 0, stdout: '4\n', status: 'succeeded' });
   const sh = await call('execute_with_payload', { language: 'sh', files: [{ path: 'main.sh', content: 'echo "sh says $(id -u)"\n' }] });
   t.match(sh.structuredContent, { success: true, stdout: 'sh says 65534\n' }, 'payloads run as the unprivileged user');
+});
+
+t.test('execute_with_payload hands back the files return_files names, and get_run keeps them', async (t) => {
+  const res = await call('execute_with_payload', { language: 'sh', payload: 'echo result > out.txt; printf "\\377" > raw.bin', return_files: ['out.txt', 'raw.bin', 'x.txt'] });
+  t.match(res.structuredContent, { status: 'succeeded', files_truncated: false });
+  t.same(res.structuredContent.files, [
+    { path: 'out.txt', size: 7, encoding: 'utf8', content: 'result\n', truncated: false },
+    { path: 'raw.bin', size: 1, encoding: 'base64', content: '/w==', truncated: false },
+  ]);
+  t.same(res.structuredContent.files_refused, [{ path: 'x.txt', reason: 'nothing matched' }]);
+  const record = await call('get_run', { run_id: res.structuredContent.run_id });
+  t.same(record.structuredContent.files, res.structuredContent.files);
+  const escape = await call('execute_with_payload', { language: 'sh', payload: 'true', return_files: ['../etc/passwd'] });
+  t.equal(escape.isError, true);
+  t.match(escape.content[0].text, /return_files\[0\] must not contain \.\./);
 });
 
 t.test('execution failures are isError results carrying the catalogue code', async (t) => {

@@ -61,17 +61,19 @@ async function podmanTests(): Promise<void> {
     t.match(done.stdout, /CapEff:\s+0000000000000000\nCapBnd:\s+0000000000000000\nNoNewPrivs:\s+1\nlo \nread-only\n/, 'inside: no capabilities, no new privileges, only lo, read-only');
   });
 
-  t.test('a payload run with files and stdin', async (t) => {
+  t.test('a payload run with files and stdin writes next to its files and hands one back (the workspace tmpfs is the run user\'s through Podman\'s U option)', async (t) => {
     const res = await gw.request('POST', '/v1/payloads/run', {
       language: 'sh',
+      return_files: ['out.txt'],
       files: [
-        { path: 'main.sh', content: 'read line; echo "stdin: $line"; . ./lib/greet.sh; cat data.txt; pwd' },
+        { path: 'main.sh', content: 'read line; echo "stdin: $line"; . ./lib/greet.sh; cat data.txt; pwd; echo "$line" > out.txt' },
         { path: 'lib/greet.sh', content: 'echo hello from lib' },
         { path: 'data.txt', content: 'data ok\n' },
       ],
       stdin: 'from the caller\n',
     });
     t.match(res.body, { status: 'succeeded', exit_code: 0, stdout: 'stdin: from the caller\nhello from lib\ndata ok\n/workspace\n' });
+    t.match(res.body.files, [{ path: 'out.txt', encoding: 'utf8', content: 'from the caller\n' }]);
   });
 
   t.test('a run past its timeout ends timed_out', async (t) => {

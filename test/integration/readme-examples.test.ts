@@ -42,7 +42,7 @@ function run(script: string): Promise<{ code: number; stdout: string; stderr: st
 const all = await examples();
 
 t.test('the README has the examples this test knows', async (t) => {
-  t.same([...all.keys()].sort(), ['async-run', 'bad-input', 'pull', 'repo-run', 'run-image', 'run-payload', 'stop-and-cancel']);
+  t.same([...all.keys()].sort(), ['async-run', 'bad-input', 'payload-files', 'pull', 'repo-run', 'run-image', 'run-payload', 'stop-and-cancel']);
 });
 
 t.test('run-image', async (t) => {
@@ -54,6 +54,15 @@ t.test('run-image', async (t) => {
 t.test('run-payload', async (t) => {
   const res = await run(all.get('run-payload')!);
   t.match(JSON.parse(res.stdout), { success: true, stdout: 'hello from a payload\n' });
+});
+
+t.test('payload-files', async (t) => {
+  const res = await run(all.get('payload-files')!);
+  t.equal(res.code, 0, res.stderr);
+  t.same(res.stdout.trim().split('\n').map((line) => JSON.parse(line)), [
+    { path: 'out/data.bin', encoding: 'base64', content: 'AP8=' },
+    { path: 'out/report.txt', encoding: 'utf8', content: '42\n' },
+  ]);
 });
 
 t.test('async-run', async (t) => {

@@ -79,6 +79,27 @@ t.test('kill -9 mid-run, then restart: runs complete, vanished ones end in error
   await second.kill('SIGTERM');
 });
 
+t.test('kill -9 mid-payload, then restart: the payload\'s record ends in error saying the gateway restarted, and its container and volume are removed', async (t) => {
+  const env = { SLIPWAY_DATA_DIR: dataDir, SLIPWAY_INSTANCE: INSTANCE };
+  const first = await spawnGateway(env);
+  t.teardown(() => first.kill('SIGKILL'));
+  const payload = { image: BUSYBOX_IMAGE, command: ['sh', 'main.sh'], payload: 'echo started; sleep 300', payload_path: 'main.sh', wait: false };
+  const runId = (await client(first).request('POST', '/v1/payloads/run', payload)).body.run_id;
+  await pollUntilRunning(client(first), runId);
+  await first.kill('SIGKILL');
+  t.equal((await instanceContainers()).length, 1, 'the killed gateway left its container');
+
+  const second = await spawnGateway(env);
+  t.teardown(() => second.kill('SIGKILL'));
+  const ended = await pollUntilFinal(client(second), runId);
+  t.match(ended, { status: 'error', error_message: /gateway restarted while the run was under way/ });
+  for (let i = 0; i < 50 && (await instanceContainers()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  t.same(await instanceContainers(), [], 'its container is removed');
+  const volumes = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
+  t.same(volumes.Volumes ?? [], [], 'and its agent volume');
+  await second.kill('SIGTERM');
+});
+
 t.test('restarted while the engine is away: runs are reconciled once it comes back', async (t) => {
   const proxy = await startEngineProxy();
   t.teardown(() => proxy.close());

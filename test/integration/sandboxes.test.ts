@@ -135,6 +135,15 @@ t.test('quotas refuse a sandbox beyond the caller\'s count, memory or TTL cap, c
   await del(extended.body.sandbox_id);
 });
 
+t.test('an exec killed for memory ends oom_killed, and the sandbox lives on for the next exec', async (t) => {
+  const { body } = await create({ image: BUSYBOX_IMAGE, memory_limit: '32m' });
+  const id = body.sandbox_id;
+  t.teardown(() => del(id));
+  const oom = await exec(id, { command: ['sh', '-c', 'x=a; while :; do x=$x$x; done'] });
+  t.match(oom.body, { status: 'oom_killed', exit_code: 137, error_message: /memory limit of 32 MiB/ });
+  t.match((await exec(id, { command: ['echo', 'still here'] })).body, { status: 'succeeded', stdout: 'still here\n' });
+});
+
 t.test('a timed-out exec kills every process it started and the sandbox stays usable', async (t) => {
   const { body } = await create({ image: BUSYBOX_IMAGE });
   const id = body.sandbox_id;

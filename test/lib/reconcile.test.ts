@@ -3,7 +3,7 @@
 // backend still has, deterministically, without killing a real process.
 import { join } from 'node:path';
 import t from 'tap';
-import { LABEL_INSTANCE, runLabels } from '../../lib/labels.js';
+import { LABEL_AGENT, LABEL_INSTANCE, runLabels } from '../../lib/labels.js';
 import { RunLogs } from '../../lib/run-log.js';
 import { RunStore } from '../../lib/run-store.js';
 import { FakeRuntime } from '../fixtures/fake-runtime.js';
@@ -84,4 +84,21 @@ t.test('a restart while the engine is away reconciles once it answers again', as
   runtime.comeBack();
   slipway.sweep();
   t.match(await waitFor(() => (slipway.runs.get(FINISHED).status === 'failed' ? slipway.runs.get(FINISHED) : null), { what: 'the run to be reconciled' }), { exit_code: 7 });
+});
+
+t.test('after a restart mid-payload: a run whose program was an exec in an agent container ends error saying the gateway restarted; its container and storage go', async (t) => {
+  const runtime = new FakeRuntime();
+  const first = fakeSlipway(t);
+  const PAYLOAD = '00000000-0000-4000-8000-000000000006';
+  const store = new RunStore(first.dataDir);
+  store.insert({ id: PAYLOAD, kind: 'payload', image: IMAGE, owner: null, idempotencyKey: null, requestHash: null, timeoutMs: 60_000 });
+  store.setStatus(PAYLOAD, 'running', { started_at: new Date().toISOString() });
+  store.close();
+  runtime.seed({ labels: { ...runLabels(FAKE_INSTANCE, PAYLOAD, 'payload'), [LABEL_AGENT]: 'true' }, state: 'running' });
+  runtime.storage.set('vol-agent', runLabels(FAKE_INSTANCE, PAYLOAD, 'payload'));
+  const { slipway } = fakeSlipway(t, { runtime, dataDir: first.dataDir });
+  await slipway.init();
+  t.match(await slipway.runs.completion(PAYLOAD), { status: 'error', error_message: /gateway restarted while the run was under way/ });
+  t.equal(runtime.containers.size, 0, 'its container is removed, not followed');
+  t.equal(runtime.storage.size, 0, 'its storage is removed');
 });

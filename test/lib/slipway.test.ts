@@ -32,8 +32,8 @@ t.test('an image run hands the runtime one hardened, labelled spec and costs one
   t.strictSame(runtime.calls, [`imageInfo ${IMAGE}`, `run ${result.run_id}`, `remove ${result.container_id}`], 'no other round trip through the seam');
 });
 
-t.test('a payload run hands its files as entries under the payload directory, run as the payload user', async (t) => {
-  const runtime = withImage();
+t.test('on a backend without exec, a payload run hands its files as entries under the payload directory, run as the payload user', async (t) => {
+  const runtime = withImage(new FakeRuntime({ capabilities: { exec: false } }));
   let spec;
   runtime.behaviour = (s) => ((spec = s), { exitCode: 0 });
   const { slipway } = fakeSlipway(t, { runtime });
@@ -41,6 +41,17 @@ t.test('a payload run hands its files as entries under the payload directory, ru
   t.match(spec, { workingDir: PAYLOAD_DIR, user: '65534:65534', files: { dir: PAYLOAD_DIR } });
   const entries = (spec as unknown as { files: { entries: { path: string; content: Buffer }[] } }).files.entries;
   t.strictSame(entries.map((e) => [e.path, e.content.toString()]), [['lib/a.txt', 'a'], ['main.sh', 'echo hi']]);
+});
+
+t.test('on a backend without exec, return_files is refused with the capability error naming the field, before anything runs', async (t) => {
+  const runtime = withImage(new FakeRuntime({ capabilities: { exec: false } }));
+  const { slipway } = fakeSlipway(t, { runtime });
+  await t.rejects(slipway.runPayload({ image: IMAGE, command: ['sh', 'main.sh'], payload: 'true', payload_path: 'main.sh', return_files: ['out.txt'] }), {
+    code: 'SLIPWAY_ERR_UNSUPPORTED',
+    field: 'return_files',
+    message: /does not support running a command in a live container/,
+  });
+  t.strictSame(runtime.calls, [], 'nothing reached the seam');
 });
 
 t.test('a missing image is pulled once, with the pulling status and progress as events', async (t) => {
