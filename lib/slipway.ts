@@ -30,7 +30,7 @@ import { RunStore } from './run-store.js';
 import { RunManager, type RunPlan } from './runs.js';
 import { AgentFiles } from './sandboxes/agent.js';
 import { SandboxManager, type SandboxSettings } from './sandboxes/sandbox-manager.js';
-import { freshWorkspace, type PayloadWorkspaceSettings } from './run-kinds/payload-workspace.js';
+import { freshWorkspace, pooledWorkspace, type PayloadWorkspaceSettings } from './run-kinds/payload-workspace.js';
 import { SandboxStore } from './sandboxes/sandbox-store.js';
 import { NO_POOL, type PoolSettings } from './sandboxes/pool-settings.js';
 import { poolReadiness, WarmPool } from './sandboxes/warm-pool.js';
@@ -154,7 +154,8 @@ export class Slipway {
       payloadUser: settings.payloadUser,
       keepAliveUser: settings.sandboxes.keepAliveUser,
       repoBuild: settings.repoBuild,
-      acquireWorkspace: freshWorkspace(runtime),
+      // A payload of a preset or image the warm pool keeps, with its default limits, runs in a pooled container.
+      acquireWorkspace: pooledWorkspace(this.pool, freshWorkspace(runtime)),
       agentFiles: () => agent.files(),
       payloadWorkspace: settings.payloadWorkspace ?? { workspaceBytes: 64 * MIB, returnFiles: { maxCount: 20, maxFileBytes: MIB, maxTotalBytes: 4 * MIB } },
       outputLimitBytes,

@@ -47,7 +47,11 @@ export function payloadRunPlan(ctx: RunKindContext, input: PayloadRunInput & Run
       await ensureImage(ctx, image, input.pull_policy, emit, signal);
       const labels = labelsOf(ctx, runId, 'payload', caller);
       if (inWorkspace) {
-        const job = { image, cmd, env, stdin: input.stdin, entries, returnPatterns: patterns, labels, limits, runtime: caller.policy.runtime };
+        // The container's environment is the preset's (a warm pool's containers have it); the run's own goes to the exec.
+        const containerEnv = preset?.env ?? {};
+        // A fresh pull asked for: a pooled container's image may be older than the one just pulled.
+        const poolable = input.pull_policy !== 'always';
+        const job = { image, cmd, env, containerEnv, poolable, stdin: input.stdin, entries, returnPatterns: patterns, labels, limits, runtime: caller.policy.runtime };
         return { result: await runPayloadInWorkspace(ctx, job, { runId, signal, emit }) };
       }
       const spec = {

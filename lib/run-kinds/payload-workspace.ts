@@ -38,8 +38,12 @@ export interface WorkspaceContainer {
   release(): Promise<void>;
 }
 
-/** Where a payload run's container comes from: a fresh one (`freshWorkspace`), or a warm pool's claim for the same spec. */
-export type AcquireWorkspace = (spec: SandboxSpec) => Promise<WorkspaceContainer>;
+/**
+ * Where a payload run's container comes from: a fresh one (`freshWorkspace`), or a warm
+ * pool's claim for the same spec (`pooledWorkspace`); `poolable` is false when a pooled
+ * container would not do (a fresh pull was asked for).
+ */
+export type AcquireWorkspace = (spec: SandboxSpec, options: { poolable: boolean }) => Promise<WorkspaceContainer>;
 
 /** Creates and starts a container for the spec; releasing removes everything carrying its labels. */
 export function freshWorkspace(runtime: ContainerRuntime): AcquireWorkspace {
@@ -47,6 +51,26 @@ export function freshWorkspace(runtime: ContainerRuntime): AcquireWorkspace {
     containerId: await runtime.startSandbox(spec),
     release: () => runtime.removeSandbox(spec.labels),
   });
+}
+
+/** What a warm pool (lib/sandboxes/warm-pool.ts) offers a payload run: one claim, matched exactly, never returned. */
+export interface WorkspacePool {
+  claim(
+    image: string,
+    request: { env?: Record<string, string> | undefined; limits?: ResolvedLimits | undefined; runtime?: string | undefined },
+  ): Promise<{ containerId: string; discard(): Promise<void> } | undefined>;
+}
+
+/**
+ * A pooled container when the pool holds one made exactly as this spec's (image,
+ * environment, limits, runtime), else a fresh one. A claimed container serves this one
+ * run and is discarded after it: the pool never sees it again.
+ */
+export function pooledWorkspace(pool: WorkspacePool, fresh: AcquireWorkspace): AcquireWorkspace {
+  return async (spec, options) => {
+    const claimed = options.poolable ? await pool.claim(spec.image, { env: spec.env ?? {}, limits: spec.limits, runtime: spec.runtime }) : undefined;
+    return claimed ? { containerId: claimed.containerId, release: () => claimed.discard() } : fresh(spec, options);
+  };
 }
 
 /** What a payload run in a workspace needs of the run kinds' context (run-context.ts). */
@@ -71,7 +95,12 @@ export interface PayloadWorkspaceDeps {
 export interface PayloadJob {
   image: string;
   cmd: string[];
+  /** The run's environment, given to the exec. */
   env?: Record<string, string> | undefined;
+  /** The container's own: the preset's, as a warm pool's containers have it. */
+  containerEnv: Record<string, string>;
+  /** Whether a warm pool's container may serve it (not when a fresh pull was asked for). */
+  poolable: boolean;
   stdin?: string | undefined;
   entries: PreparedFile[];
   /** Relative patterns (lib/return-files.ts returnPatterns); empty when none were asked. */
@@ -96,6 +125,7 @@ export async function runPayloadInWorkspace(
   const container = await ctx.acquireWorkspace({
     sandboxId: run.runId,
     image: job.image,
+    env: job.containerEnv,
     workingDir: WORKSPACE,
     user: ctx.payloadUser,
     // LABEL_AGENT: its main process is the keep-alive, so a restarted gateway knows it cannot follow the run (lib/reconcile.ts).
@@ -107,7 +137,7 @@ export async function runPayloadInWorkspace(
     // Executable, as the read-only volume of files was before: a payload may ship `./tool.sh` or build a binary there.
     workspace: { dir: WORKSPACE, sizeBytes: Math.min(settings.workspaceBytes, Math.floor(job.limits.memoryBytes / 2)), exec: true },
     agent: { dir: AGENT_DIR, files: await ctx.agentFiles() },
-  });
+  }, { poolable: job.poolable });
   const target = { containerId: container.containerId, image: job.image, user: ctx.payloadUser, memoryBytes: job.limits.memoryBytes, logContext: { runId: run.runId } };
   // stop_container and cancel reach the run here: its exec is stopped and its processes killed.
   const stopped = new AbortController();

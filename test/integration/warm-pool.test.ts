@@ -150,6 +150,33 @@ t.test('with a warm pool', async (t) => {
     for (const r of [...created, custom, withEnv]) t.equal((await del(r.body.sandbox_id)).status, 200);
   });
 
+  t.test('a payload run of a pooled preset runs in a pooled container, which is discarded after that one run; the pool refills', async (t) => {
+    const runs: { container_id: string; stdout: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      await poolFull(gw);
+      const pooled = await pooledOnEngine(gw.instance);
+      const res = await gw.request('POST', '/v1/payloads/run', {
+        language: 'sh',
+        payload: `ls -A; echo run-${i} > mine.txt; cat mine.txt`,
+        return_files: ['mine.txt'],
+      });
+      t.equal(res.status, 200, JSON.stringify(res.body));
+      t.equal(res.body.status, 'succeeded', JSON.stringify(res.body));
+      t.ok(pooled.has(res.body.container_id), `payload ${i} ran in one of the pool's idle containers`);
+      t.equal(res.body.stdout, `main.sh\nrun-${i}\n`, 'it saw only its own files, and wrote next to them');
+      t.match(res.body.files, [{ path: 'mine.txt', content: `run-${i}\n` }], 'and handed back the file it wrote');
+      runs.push(res.body);
+      await waitFor(async () => (await sandboxObjects(pooled.get(res.body.container_id)!)).containers.length === 0, { what: 'the used pooled container to be removed', timeoutMs: 15_000 });
+    }
+    t.equal(new Set(runs.map((r) => r.container_id)).size, 3, 'three runs, three containers: none served twice');
+    await poolFull(gw);
+    t.match(await poolLine(gw), /claimed 0/, 'nothing stays claimed after the runs');
+    const idle = await pooledOnEngine(gw.instance);
+    const custom = await gw.request('POST', '/v1/payloads/run', { language: 'sh', payload: 'echo custom', memory_limit: '32m' });
+    t.equal(custom.body.status, 'succeeded', JSON.stringify(custom.body));
+    t.notOk(idle.has(custom.body.container_id), 'a run with other limits than the pool\'s starts cold');
+  });
+
   t.test('closing the gateway drains the pool: nothing of the instance is left', async (t) => {
     await poolFull(gw);
     await close();
