@@ -6,6 +6,11 @@
 //   cold run        POST /v1/containers/run {image, echo hi}: create, start, wait, remove
 //   cold create     POST /v1/sandboxes {image, memory_limit} that no pooled container
 //                   matches (for context: what the pool saves a sandbox)
+//   pooled payload  POST /v1/payloads/run of a Python program, image kept warm (checked: it
+//                   ran in a pooled container), discarded after the run
+//   cold payload    the same payload with a memory limit no pooled container matches
+//
+// Target 2: pooled payload median <= 0.5 x cold payload median.
 //
 // Deleting the sandboxes and waiting for the pool to refill happen between the timed
 // calls, never inside them. Target: pooled create median <= 0.25 x cold run median
@@ -17,12 +22,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LABEL_INSTANCE, LABEL_KIND } from '../lib/labels.js';
 import { docker } from '../test/fixtures/docker.js';
-import { BUSYBOX_IMAGE } from '../test/fixtures/images.js';
+import { BUSYBOX_IMAGE, PYTHON_IMAGE } from '../test/fixtures/images.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { ms, summarize } from './stats.js';
 
 const INSTANCE = 'slipway-bench-pool';
 const TARGET_RATIO = 0.25;
+const PAYLOAD_TARGET_RATIO = 0.5;
 const POOL_SIZE = 2;
 const log = (line: string): void => console.log(line);
 
@@ -37,8 +43,9 @@ async function call(url: string, method: string, path: string, body?: unknown): 
 async function poolQuiet(url: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const line: string = (await call(url, 'GET', '/readyz')).details?.[`pool ${BUSYBOX_IMAGE}`] ?? '';
-    if (line.startsWith(`idle ${POOL_SIZE}/${POOL_SIZE}, `) && line.includes('replenishing 0')) return;
+    const details = (await call(url, 'GET', '/readyz')).details ?? {};
+    const lines: string[] = [BUSYBOX_IMAGE, PYTHON_IMAGE].map((image) => details[`pool ${image}`] ?? '');
+    if (lines.every((line) => line.startsWith(`idle ${POOL_SIZE}/${POOL_SIZE}, `) && line.includes('replenishing 0'))) return;
     await sleep(20);
   }
   throw new Error('the warm pool did not fill within 30 s');
@@ -71,7 +78,7 @@ export async function warmPoolBench(root: string, rounds: number, warmup: number
       SLIPWAY_LOG_LEVEL: 'warn',
       SLIPWAY_DATA_DIR: dataDir,
       SLIPWAY_PROVISION_ENGINE: 'false',
-      SLIPWAY_POOL: JSON.stringify({ [BUSYBOX_IMAGE]: POOL_SIZE }),
+      SLIPWAY_POOL: JSON.stringify({ [BUSYBOX_IMAGE]: POOL_SIZE, [PYTHON_IMAGE]: POOL_SIZE }),
     });
     const url = gateway.url;
     const pooledCreate = async () => {
@@ -97,8 +104,25 @@ export async function warmPoolBench(root: string, rounds: number, warmup: number
       await call(url, 'DELETE', `/v1/sandboxes/${box.sandbox_id}`);
       return took;
     };
-    const methods = [['pooled create', pooledCreate], ['cold run', coldRun], ['cold create', coldCreate]] as const;
-    const samples: Record<string, number[]> = { 'pooled create': [], 'cold run': [], 'cold create': [] };
+    const payload = (extra: Record<string, unknown>) => async () => {
+      await poolQuiet(url);
+      const pooledBefore = new Set((await docker.listContainers({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`, `${LABEL_KIND}=pool`] } })).map((c) => c.Id));
+      let r: any;
+      const took = await timed(async () => {
+        r = await call(url, 'POST', '/v1/payloads/run', { image: PYTHON_IMAGE, command: ['python3', 'main.py'], files: [{ path: 'main.py', content: 'print(2 + 2)' }], ...extra });
+      });
+      if (r.stdout !== '4\n') throw new Error(`payload printed ${JSON.stringify(r.stdout)}`);
+      if (pooledBefore.has(r.container_id) === ('memory_limit' in extra)) throw new Error(`payload ${JSON.stringify(extra)} ran in the wrong kind of container`);
+      return took;
+    };
+    const methods = [
+      ['pooled create', pooledCreate],
+      ['cold run', coldRun],
+      ['cold create', coldCreate],
+      ['pooled payload', payload({})],
+      ['cold payload', payload({ memory_limit: '256m' })],
+    ] as const;
+    const samples: Record<string, number[]> = Object.fromEntries(methods.map(([name]) => [name, []]));
     for (let i = 0; i < warmup; i++) for (const [, run] of methods) await run();
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < methods.length; k++) {
@@ -111,7 +135,7 @@ export async function warmPoolBench(root: string, rounds: number, warmup: number
     const r = s['cold run']!;
     const c = s['cold create']!;
     log('');
-    log(`warm pool, ms (n=${rounds} each, interleaved; pool of ${POOL_SIZE} ${BUSYBOX_IMAGE}, full before each timed call)`);
+    log(`warm pool, ms (n=${rounds} each, interleaved; pools of ${POOL_SIZE} ${BUSYBOX_IMAGE} and ${POOL_SIZE} ${PYTHON_IMAGE}, full before each timed call)`);
     log(`  ${'method'.padEnd(40)}  median      p90      min      max`);
     const row = (name: string, x: typeof p) => log(`  ${name.padEnd(40)}${ms(x.median)} ${ms(x.p90)} ${ms(x.min)} ${ms(x.max)}`);
     row('pooled create  POST /v1/sandboxes', p);
@@ -121,6 +145,12 @@ export async function warmPoolBench(root: string, rounds: number, warmup: number
     log(`  pooled create / cold run      median ${ratio.toFixed(2)}x   p90 ${(p.p90 / r.p90).toFixed(2)}x`);
     log(`  pooled create / cold create   median ${(p.median / c.median).toFixed(2)}x`);
     log(`  target: pooled create median <= ${TARGET_RATIO}x cold run median: ${ratio <= TARGET_RATIO ? 'PASS' : 'MISS'} (${ratio.toFixed(2)}x)`);
+    const pp = s['pooled payload']!;
+    const cp = s['cold payload']!;
+    row('pooled payload POST /v1/payloads/run (python)', pp);
+    row('cold payload   POST /v1/payloads/run (256m)', cp);
+    const payloadRatio = pp.median / cp.median;
+    log(`  target: pooled payload median <= ${PAYLOAD_TARGET_RATIO}x cold payload median: ${payloadRatio <= PAYLOAD_TARGET_RATIO ? 'PASS' : 'MISS'} (${payloadRatio.toFixed(2)}x)`);
   } catch (err) {
     failed = true;
     console.error(`warm-pool bench failed: ${err instanceof Error ? err.message : String(err)}`);
