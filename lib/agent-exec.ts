@@ -15,7 +15,8 @@ import { agentScript, EXEC_MARKER, KILL_SCRIPT } from './sandboxes/agent.js';
 
 export interface AgentExecRequest {
   argv: string[];
-  stdin?: string | undefined;
+  /** Text, or bytes (a payload's files as a tar, lib/run-kinds/payload-workspace.ts). */
+  stdin?: string | Buffer | undefined;
   env?: Record<string, string> | undefined;
   workingDir: string;
   timeoutMs: number;

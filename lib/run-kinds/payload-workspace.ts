@@ -15,13 +15,13 @@ import type { Logger } from 'pino';
 import type { ActiveRuns } from '../active-runs.js';
 import { execAsRun } from '../agent-exec.js';
 import { LABEL_AGENT } from '../labels.js';
-import type { PreparedFile } from '../payload-files.js';
+import { packFiles, type PreparedFile } from '../payload-files.js';
 import type { ResolvedLimits } from '../policy.js';
 import { collectOutputBytes, COLLECT_SCRIPT, parseCollected, type ReturnFilesBounds } from '../return-files.js';
 import type { RunEvent } from '../run-events.js';
 import type { ContainerRuntime, FileEntry, SandboxSpec } from '../runtime/container-runtime.js';
-import { AGENT_DIR, agentScript, KEEP_ALIVE, WORKSPACE } from '../sandboxes/agent.js';
-import { writeWorkspaceFiles } from '../sandboxes/sandbox-files.js';
+import { AGENT_DIR, AGENT_EXIT, agentScript, KEEP_ALIVE, UNPACK_AND_RUN_SCRIPT, UNPACK_FAILED_LINE, WORKSPACE } from '../sandboxes/agent.js';
+import { workspaceWriteError, writeWorkspaceFiles } from '../sandboxes/sandbox-files.js';
 import type { ReturnedFiles, RunResult } from '../../schemas/run-result.js';
 
 /** Server configuration (server/config.ts). */
@@ -89,6 +89,8 @@ export interface PayloadWorkspaceDeps {
   payloadWorkspace: PayloadWorkspaceSettings;
   /** Output after which the run is stopped (SLIPWAY_OUTPUT_LIMIT_BYTES). */
   outputLimitBytes: number;
+  /** Work left once the run has its answer (the container's removal): started now, awaited at shutdown. */
+  afterRun: (work: () => Promise<void>) => void;
 }
 
 /** One payload run, as payload-run.ts resolved it. */
@@ -143,15 +145,26 @@ export async function runPayloadInWorkspace(
   const stopped = new AbortController();
   ctx.activeRuns.add({ runId: run.runId, containerId: container.containerId, stop: async () => stopped.abort() });
   try {
-    await writeWorkspaceFiles(runtime, target, job.entries, 'run\'s workspace');
     const signal = AbortSignal.any([run.signal, stopped.signal]);
-    const exec = { argv: [...entrypoint, ...job.cmd], env: job.env, stdin: job.stdin, workingDir: WORKSPACE, timeoutMs: job.limits.timeoutMs };
-    const result = { ...(await execAsRun({ runtime, outputLimitBytes: ctx.outputLimitBytes, log }, target, exec, { ...run, signal, noun: 'run' })), ...(await containerUsage(runtime, container.containerId)) };
+    const argv = [...entrypoint, ...job.cmd];
+    // With no stdin of the caller's, the files are the exec's stdin and the agent unpacks
+    // them before the program replaces it: one exec instead of two on the common path.
+    const oneExec = !job.stdin;
+    if (!oneExec) await writeWorkspaceFiles(runtime, target, job.entries, 'run\'s workspace');
+    const exec = oneExec
+      ? { argv: agentScript(UNPACK_AND_RUN_SCRIPT, argv), env: job.env, stdin: await packFiles(job.entries), workingDir: WORKSPACE, timeoutMs: job.limits.timeoutMs }
+      : { argv, env: job.env, stdin: job.stdin, workingDir: WORKSPACE, timeoutMs: job.limits.timeoutMs };
+    const ran = await execAsRun({ runtime, outputLimitBytes: ctx.outputLimitBytes, log }, target, exec, { ...run, signal, noun: 'run' });
+    if (oneExec && ran.exit_code === AGENT_EXIT.unpack && ran.stderr.includes(UNPACK_FAILED_LINE)) throw workspaceWriteError(ran.stderr, 'run\'s workspace');
+    const result = { ...ran, ...(await containerUsage(runtime, container.containerId)) };
     if (job.returnPatterns.length === 0 || result.status === 'cancelled') return result;
     return { ...result, ...(await collectFiles(runtime, target, run.runId, job.returnPatterns, settings.returnFiles, log)) };
   } finally {
     ctx.activeRuns.delete(run.runId);
-    await container.release().catch((err) => log.warn({ runId: run.runId, container: container.containerId, err: String(err) }, 'container removal failed'));
+    // The answer does not wait for the removal (about a third of a short run's time): the
+    // container is labelled, so a crash before it is gone leaves it to reconciliation, and
+    // shutdown waits for every removal under way.
+    ctx.afterRun(() => container.release().catch((err) => log.warn({ runId: run.runId, container: container.containerId, err: String(err) }, 'container removal failed')));
   }
 }
 

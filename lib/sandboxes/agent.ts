@@ -33,7 +33,7 @@ export function agentScript(script: string, args: string[]): string[] {
 }
 
 /** The exit codes the scripts below use for the caller's mistakes. */
-export const AGENT_EXIT = { missing: 3, outside: 4, wrongType: 5, symlink: 6, tooLarge: 7 } as const;
+export const AGENT_EXIT = { missing: 3, outside: 4, wrongType: 5, symlink: 6, tooLarge: 7, unpack: 8 } as const;
 
 const INSIDE = `case "$p" in ${WORKSPACE}|${WORKSPACE}/*) ;; *) exit ${AGENT_EXIT.outside};; esac`;
 
@@ -78,6 +78,17 @@ for p in "$@"; do
   ${REFUSE_LINKS}
 done
 exec $B tar -x -f - -C ${WORKSPACE}`;
+
+/** The line UNPACK_AND_RUN_SCRIPT writes to stderr when the files could not be written (with exit AGENT_EXIT.unpack). */
+export const UNPACK_FAILED_LINE = 'slipway-agent: the files could not be written into the workspace';
+
+/**
+ * A payload's files and program in one exec, when the caller sends no stdin of its own:
+ * stdin is the tar of the files, unpacked into the fresh, empty workspace (no link can be
+ * there yet), then the program replaces this shell ("$@") with an empty stdin.
+ */
+export const UNPACK_AND_RUN_SCRIPT = `$B tar -x -f - -C ${WORKSPACE} || { echo '${UNPACK_FAILED_LINE}' >&2; exit ${AGENT_EXIT.unpack}; }
+exec "$@" </dev/null`;
 
 /**
  * $1 the target directory (absolute, in the workspace; created when missing). Stdin: the

@@ -61,12 +61,15 @@ export async function writeWorkspaceFiles(runtime: ContainerRuntime, target: Pic
     const field = `files[${Math.max(index, 0)}].path`;
     throw invalidInput(field, `${field} (${path}) goes through a symbolic link in the workspace; links are not followed when writing`);
   }
-  if (out.exitCode !== 0) {
-    if (/No space left|short write|write error/i.test(out.stderr)) {
-      throw new SlipwayError('SLIPWAY_ERR_PAYLOAD_TOO_LARGE', `the ${where} is full: ${out.stderr.trim().slice(0, 200)}`, { field: 'files' });
-    }
-    throw new SlipwayError('SLIPWAY_ERR_ENGINE', `writing files failed: ${out.stderr.trim().slice(0, 200)}`);
+  if (out.exitCode !== 0) throw workspaceWriteError(out.stderr, where);
+}
+
+/** Why files could not be unpacked into a workspace, from tar's complaint: full (413), or the engine's fault. */
+export function workspaceWriteError(stderr: string, where: string): SlipwayError {
+  if (/No space left|short write|write error/i.test(stderr)) {
+    return new SlipwayError('SLIPWAY_ERR_PAYLOAD_TOO_LARGE', `the ${where} is full: ${stderr.trim().slice(0, 200)}`, { field: 'files' });
   }
+  return new SlipwayError('SLIPWAY_ERR_ENGINE', `writing files failed: ${stderr.trim().slice(0, 200)}`);
 }
 
 export class SandboxFiles {
