@@ -29,6 +29,18 @@ export function sandboxLabels(instance: string, sandboxId: string, owner: string
   return { ...runLabels(instance, sandboxId, 'exec', owner), [LABEL_KIND]: 'sandbox', [LABEL_SANDBOX_ID]: sandboxId };
 }
 
+/**
+ * On the agent volume a gateway process shares between its sandboxes and payload runs
+ * (kind `agent`, no run id): a digest of the agent's files, so a changed agent is never
+ * served from a volume filled with the old one.
+ */
+export const LABEL_AGENT_DIGEST = 'io.slipway.agent-digest';
+
+/** The labels of a shared agent volume. */
+export function agentVolumeLabels(instance: string, digest: string): Record<string, string> {
+  return { ...ownedLabels(instance), [LABEL_KIND]: 'agent', [LABEL_AGENT_DIGEST]: digest };
+}
+
 /** On a warm pool's container and agent volume: the SLIPWAY_POOL key it was made for. */
 export const LABEL_POOL = 'io.slipway.pool';
 

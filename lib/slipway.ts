@@ -329,10 +329,11 @@ export class Slipway {
     await this.runs.shutdown();
   }
 
-  /** After the last request: the database is closed. */
-  close(): void {
+  /** After the last request: the database is closed, and the backend lets go of what it shared (an agent volume no sandbox uses). */
+  async close(): Promise<void> {
     this.store.close();
     this.sandboxStore.close();
+    await this.runtime.close?.().catch((err: unknown) => this.log.warn({ err: String(err) }, 'closing the backend failed'));
   }
 
   async ping(): Promise<void> {
