@@ -14,8 +14,8 @@
  * fill is removed and the next use fills again. Sandboxes outlive the gateway and keep
  * the volume of the process that started them, so a volume is removed only where no
  * container uses it: the engine refuses to remove a volume any container (even a stopped
- * one) mounts, and that refusal means "keep", never an error. The gateway removes its own
- * at close (`release`), and older ones on every sweep (`prune`).
+ * one) mounts, and that refusal means "keep", never an error. The gateway removes older
+ * ones at reconciliation and on every sweep (`prune`), and its own too at close (`release`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -51,11 +51,15 @@ export class AgentVolumes {
     return shared ? shared.catch(fill) : fill();
   }
 
-  /** Gateway close: this process's volumes, where no container uses them (a live sandbox's stays for its life). */
-  async release(): Promise<void> {
-    const names = (await Promise.allSettled([...this.fills.values()])).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  /**
+   * Gateway close: the agent volumes carrying `labels` (this process's and older ones)
+   * that no container uses; a live sandbox's stays for its life, a later process removes it.
+   */
+  async release(labels: LabelSelector): Promise<string[]> {
+    await Promise.allSettled([...this.fills.values()]);
     this.fills.clear();
-    for (const name of names) if (await this.removeIfUnused(name)) this.own.delete(name);
+    this.own.clear();
+    return this.prune(labels);
   }
 
   /** The agent volumes carrying `labels` that no container uses, except this process's; answers the names removed. */

@@ -174,8 +174,8 @@ export class DockerRuntime implements ContainerRuntime {
     return this.agentVolumes.prune(labels);
   }
 
-  close(): Promise<void> {
-    return this.agentVolumes.release();
+  async close(labels: LabelSelector): Promise<void> {
+    await this.agentVolumes.release(labels);
   }
 
   async watchRemoval(labels: LabelSelector, onRemoved: (containerId: string) => void, signal: AbortSignal): Promise<void> {

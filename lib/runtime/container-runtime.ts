@@ -301,8 +301,8 @@ export interface ContainerRuntime {
    * the names removed. Optional: backends sharing nothing have none.
    */
   pruneSharedStorage?(labels: LabelSelector): Promise<string[]>;
-  /** The gateway is closing: this process's shared storage goes where no container uses it (a live sandbox's stays). */
-  close?(): Promise<void>;
+  /** The gateway is closing: shared storage carrying `labels` (this process's too) goes where no container uses it (a live sandbox's stays). */
+  close?(labels: LabelSelector): Promise<void>;
   /**
    * Calls `onRemoved` with the id of each container carrying `labels` that is removed
    * (by anyone), until `signal` aborts; resolves once the watch is in place
