@@ -18,11 +18,11 @@ export type RunKind = 'image' | 'payload' | 'repo' | 'exec';
  */
 export const LABEL_AGENT = 'io.slipway.agent';
 
-/** On a sandbox's container and agent volume. */
+/** On a sandbox's container. */
 export const LABEL_SANDBOX_ID = 'io.slipway.sandbox-id';
 
 /**
- * The labels of one sandbox's container and volume: kind `sandbox`, its id as both the
+ * The labels of one sandbox's container: kind `sandbox`, its id as both the
  * sandbox id and the run id (so run reconciliation and storage pruning can be told to keep it).
  */
 export function sandboxLabels(instance: string, sandboxId: string, owner: string | null): Record<string, string> {
@@ -41,7 +41,7 @@ export function agentVolumeLabels(instance: string, digest: string): Record<stri
   return { ...ownedLabels(instance), [LABEL_KIND]: 'agent', [LABEL_AGENT_DIGEST]: digest };
 }
 
-/** On a warm pool's container and agent volume: the SLIPWAY_POOL key it was made for. */
+/** On a warm pool's container: the SLIPWAY_POOL key it was made for. */
 export const LABEL_POOL = 'io.slipway.pool';
 
 /**
