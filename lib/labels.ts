@@ -18,18 +18,30 @@ export type RunKind = 'image' | 'payload' | 'repo' | 'exec';
  */
 export const LABEL_AGENT = 'io.slipway.agent';
 
-/** On a sandbox's container and agent volume. */
+/** On a sandbox's container. */
 export const LABEL_SANDBOX_ID = 'io.slipway.sandbox-id';
 
 /**
- * The labels of one sandbox's container and volume: kind `sandbox`, its id as both the
+ * The labels of one sandbox's container: kind `sandbox`, its id as both the
  * sandbox id and the run id (so run reconciliation and storage pruning can be told to keep it).
  */
 export function sandboxLabels(instance: string, sandboxId: string, owner: string | null): Record<string, string> {
   return { ...runLabels(instance, sandboxId, 'exec', owner), [LABEL_KIND]: 'sandbox', [LABEL_SANDBOX_ID]: sandboxId };
 }
 
-/** On a warm pool's container and agent volume: the SLIPWAY_POOL key it was made for. */
+/**
+ * On the agent volume a gateway process shares between its sandboxes and payload runs
+ * (kind `agent`, no run id): a digest of the agent's files, so a changed agent is never
+ * served from a volume filled with the old one.
+ */
+export const LABEL_AGENT_DIGEST = 'io.slipway.agent-digest';
+
+/** The labels of a shared agent volume. */
+export function agentVolumeLabels(instance: string, digest: string): Record<string, string> {
+  return { ...ownedLabels(instance), [LABEL_KIND]: 'agent', [LABEL_AGENT_DIGEST]: digest };
+}
+
+/** On a warm pool's container: the SLIPWAY_POOL key it was made for. */
 export const LABEL_POOL = 'io.slipway.pool';
 
 /**

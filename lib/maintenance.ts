@@ -1,12 +1,13 @@
 /**
  * The gateway's housekeeping, on one timer: reconciling runs with the engine (at start,
  * and again on every sweep while the engine was away), deleting runs past retention
- * with their logs, pruning old build images and removing clone directories an earlier
- * process left. Each step is best effort: a failure is logged and the next sweep retries.
+ * with their logs, pruning old build images, removing agent volumes no container uses
+ * any more and removing clone directories an earlier process left. Each step is best effort: a failure is logged and the next sweep retries.
  */
 import type { Logger } from 'pino';
 import type { ActiveRuns } from './active-runs.js';
 import { sweepStaleClones } from './git-clone.js';
+import { ownedLabels } from './labels.js';
 import { reconcile } from './reconcile.js';
 import type { RepoBuildSettings } from './repo-build.js';
 import type { RunLogs } from './run-log.js';
@@ -87,6 +88,7 @@ export class Maintenance {
     void runtime.builder?.prune({ instance, retentionSeconds: repoBuild.build.imageRetentionSeconds, log, now: this.now() }).catch((err) =>
       log.warn({ err: String(err) }, 'pruning build images failed'),
     );
+    void runtime.pruneSharedStorage?.(ownedLabels(instance)).catch((err) => log.warn({ err: String(err) }, 'pruning shared storage failed'));
     const cloneLifetime = repoBuild.git.cloneTimeoutSeconds + repoBuild.build.timeoutSeconds + CLONE_GRACE_SECONDS;
     void sweepStaleClones(repoBuild.git.workDir, cloneLifetime, this.now()).then(
       (removed) => removed.length > 0 && log.info({ removed }, 'removed clone directories left by an earlier process'),

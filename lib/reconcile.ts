@@ -112,6 +112,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   }
   const keepStorage = unfinished.map((r) => r.run_id).filter((id) => !ended.has(id));
   report.removedVolumes = await runtime.pruneRunStorage(ownedLabels(instance), new Set([...keepStorage, ...keepSandboxes]));
+  // After the containers above: an agent volume only they used goes now, one a kept sandbox uses stays.
+  report.removedVolumes.push(...((await runtime.pruneSharedStorage?.(ownedLabels(instance))) ?? []));
   if (report.followed.length + report.vanished.length + report.removedContainers.length + report.removedVolumes.length > 0) {
     log.info(report, 'reconciled runs with the engine');
   }

@@ -16,6 +16,7 @@ import { listContainers, stopContainer } from './containers.js';
 import { Images } from './images.js';
 import { mergePresets, presetOf, type LanguagePreset } from './language-presets.js';
 import { Maintenance } from './maintenance.js';
+import { ownedLabels } from './labels.js';
 import type { RepoBuildSettings } from './repo-build.js';
 import { imageRunPlan } from './run-kinds/image-run.js';
 import { payloadRunPlan } from './run-kinds/payload-run.js';
@@ -337,10 +338,11 @@ export class Slipway {
     await Promise.all(this.afterRuns);
   }
 
-  /** After the last request: the database is closed. */
-  close(): void {
+  /** After the last request: the database is closed, and the backend lets go of what it shared (an agent volume no sandbox uses). */
+  async close(): Promise<void> {
     this.store.close();
     this.sandboxStore.close();
+    await this.runtime.close?.(ownedLabels(this.settings.instance)).catch((err: unknown) => this.log.warn({ err: String(err) }, 'closing the backend failed'));
   }
 
   async ping(): Promise<void> {

@@ -53,6 +53,8 @@ export async function runExec(docker: DockerClient, containerId: string, spec: E
   };
   const onAbort = () => stop('abort');
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // Aborted while the exec was created and started: the listener came too late to hear it.
+  if (options.signal?.aborted) stop('abort');
   timer = setTimeout(() => stop('timeout'), spec.timeoutMs);
   try {
     await pipeline(stream as unknown as Readable, demuxer).catch((err) => {

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { LABEL_RUN_ID } from '../labels.js';
+import { LABEL_KIND, LABEL_RUN_ID } from '../labels.js';
 import { NO_METRICS, type Metrics } from '../metrics.js';
 import { packFiles } from '../payload-files.js';
 import type { PullProgress } from '../run-events.js';
@@ -31,6 +31,7 @@ import type {
   RuntimeVersion,
 } from '../runtime/container-runtime.js';
 import type { RunResult } from '../../schemas/run-result.js';
+import { AgentVolumes } from './agent-volume.js';
 import { DockerBuilder } from './docker-builder.js';
 import { DockerClient } from './docker-client.js';
 import { EngineIdentity, FLAVOUR_FACTS } from './engine-flavour.js';
@@ -56,6 +57,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly engine: EngineIdentity;
   private readonly executor: Executor;
   private readonly cgroups: RunCgroups;
+  private readonly agentVolumes: AgentVolumes;
 
   /** Podman's Docker API is this same backend; it only cannot tell OOM kills apart (known after the first ping). */
   get capabilities(): RuntimeCapabilities {
@@ -75,6 +77,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.cgroups = new RunCgroups(this.client, this.engine, connection.socketPath !== undefined, log);
     this.executor = new Executor(this.client, this.engine, settings, log, this.cgroups);
     this.builder = new DockerBuilder(this.client);
+    this.agentVolumes = new AgentVolumes(this.client, log);
   }
 
   async ping(): Promise<void> {
@@ -116,7 +119,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   startSandbox(spec: SandboxSpec): Promise<string> {
-    return startSandboxContainer(this.client, spec, this.settings, this.engine, this.log);
+    return startSandboxContainer(this.client, spec, this.settings, this.engine, this.agentVolumes, this.log);
   }
 
   removeSandbox(labels: LabelSelector): Promise<void> {
@@ -159,11 +162,20 @@ export class DockerRuntime implements ContainerRuntime {
   async pruneRunStorage(labels: LabelSelector, keepRunIds: Set<string>): Promise<string[]> {
     const removed: string[] = [];
     for (const volume of await this.client.listVolumes({ label: labelFilter(labels) })) {
-      if (keepRunIds.has(volume.Labels?.[LABEL_RUN_ID] ?? '')) continue;
+      // The shared agent volumes are no run's: pruneSharedStorage removes them once unused.
+      if (volume.Labels?.[LABEL_KIND] === 'agent' || keepRunIds.has(volume.Labels?.[LABEL_RUN_ID] ?? '')) continue;
       removed.push(volume.Name);
       await this.client.removeVolume(volume.Name).catch((err) => this.log.warn({ volume: volume.Name, err: String(err) }, 'volume removal failed'));
     }
     return removed;
+  }
+
+  pruneSharedStorage(labels: LabelSelector): Promise<string[]> {
+    return this.agentVolumes.prune(labels);
+  }
+
+  async close(labels: LabelSelector): Promise<void> {
+    await this.agentVolumes.release(labels);
   }
 
   async watchRemoval(labels: LabelSelector, onRemoved: (containerId: string) => void, signal: AbortSignal): Promise<void> {

@@ -1,19 +1,12 @@
 /**
  * A sandbox's container on Docker: the hardened create body of a run (container-spec.ts),
- * plus a size-bounded tmpfs workspace owned by the sandbox user and a small labelled
- * volume holding the agent, mounted read-only.
- *
- * Why a volume and a loader container: the root is read-only, a tmpfs is mounted only at
- * start (files put there before vanish), and the engine refuses putArchive into a
- * read-only mount ("mounted volume is marked read-only", checked on 20.10). So the agent
- * goes into its volume through a second container that mounts it writable and is never
- * started (putArchive into a created container's volume works), then removed; the sandbox
- * mounts the same volume read-only, so nothing in the sandbox can replace its agent.
+ * plus a size-bounded tmpfs workspace owned by the sandbox user and the process's shared
+ * agent volume (agent-volume.ts), mounted read-only, so nothing in the sandbox can replace
+ * its agent. Per container: image inspect, create, start; removal is the container only.
  */
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { packFiles } from '../payload-files.js';
 import type { LabelSelector, SandboxSpec } from '../runtime/container-runtime.js';
+import type { AgentVolumes } from './agent-volume.js';
 import { buildContainerSpec } from './container-spec.js';
 import type { DockerClient, EngineContainer } from './docker-client.js';
 import { FLAVOUR_FACTS, type EngineIdentity } from './engine-flavour.js';
@@ -23,16 +16,15 @@ export async function startSandboxContainer(
   spec: SandboxSpec,
   settings: { stopGraceSeconds: number; runtime?: string | undefined },
   engine: EngineIdentity,
+  agentVolumes: AgentVolumes,
   log: Logger,
 ): Promise<string> {
-  const volume = `slipway-sbx-${spec.sandboxId}-${randomBytes(4).toString('hex')}`;
   const [uid = '', gid] = spec.user.split(':');
   const owner = (await engine.facts().catch(() => FLAVOUR_FACTS.docker)).tmpfsOwner(uid, gid ?? uid);
   let container: EngineContainer | undefined;
   try {
-    await docker.createVolume(volume, spec.labels);
-    await loadAgent(docker, spec, volume);
     const image = await docker.inspectImage(spec.image);
+    const volume = await agentVolumes.ensure(spec);
     container = await docker.createContainer(
       buildContainerSpec({
         name: `slipway-sbx-${spec.sandboxId}`,
@@ -61,30 +53,12 @@ export async function startSandboxContainer(
     return container.id;
   } catch (err) {
     if (container) await docker.remove(container).catch((e) => log.warn({ container: container!.id, err: String(e) }, 'container removal failed'));
-    await docker.removeVolume(volume).catch((e) => log.warn({ volume, err: String(e) }, 'volume removal failed'));
     throw err;
   }
 }
 
-/** Fills the agent volume through a created, never started container that mounts it writable. */
-async function loadAgent(docker: DockerClient, spec: SandboxSpec, volume: string): Promise<void> {
-  const loader = await docker.createContainer({
-    Image: spec.image,
-    Entrypoint: spec.keepAlive.slice(0, 1),
-    Labels: spec.labels,
-    NetworkDisabled: true,
-    HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: spec.agent.dir, ReadOnly: false }], CapDrop: ['ALL'] },
-  });
-  try {
-    await docker.putArchive(loader, await packFiles(spec.agent.files), spec.agent.dir);
-  } finally {
-    await docker.remove(loader);
-  }
-}
-
-/** Every container, then every volume, of one sandbox. */
+/** Every container of one sandbox (its agent volume is shared: agent-volume.ts removes it once unused). */
 export async function removeSandboxObjects(docker: DockerClient, labels: LabelSelector): Promise<void> {
   const filter = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
   for (const c of await docker.listContainers(filter)) await docker.remove(docker.container(c.Id));
-  for (const v of await docker.listVolumes(filter)) await docker.removeVolume(v.Name);
 }

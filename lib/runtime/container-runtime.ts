@@ -296,6 +296,14 @@ export interface ContainerRuntime {
    */
   pruneRunStorage(labels: LabelSelector, keepRunIds: Set<string>): Promise<string[]>;
   /**
+   * Removes what the backend shares between containers (Docker: the agent volumes)
+   * carrying `labels` that no container uses, except what this process uses now; answers
+   * the names removed. Optional: backends sharing nothing have none.
+   */
+  pruneSharedStorage?(labels: LabelSelector): Promise<string[]>;
+  /** The gateway is closing: shared storage carrying `labels` (this process's too) goes where no container uses it (a live sandbox's stays). */
+  close?(labels: LabelSelector): Promise<void>;
+  /**
    * Calls `onRemoved` with the id of each container carrying `labels` that is removed
    * (by anyone), until `signal` aborts; resolves once the watch is in place
    * (`capabilities.watchRemoval`).

@@ -65,11 +65,12 @@ t.test('the engine\'s view of a running container', async (t) => {
   t.match((await pending).body, { status: 'cancelled' });
 });
 
-t.test('a payload run\'s container: read-only root, the agent in a labelled read-only volume, /workspace a bounded tmpfs; all removed with its run', async (t) => {
+t.test('a payload run\'s container: read-only root, the agent in the gateway\'s shared, labelled, read-only volume, /workspace a bounded tmpfs; the container removed with its run', async (t) => {
   const pending = gw.request('POST', '/v1/payloads/run', { language: 'sh', payload: 'sleep 30', memory_limit: '64m' });
   const running = await waitForRunning(INSTANCE);
   const { Volumes: during } = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
   t.equal(during?.length, 1, 'the volume carries the instance label');
+  t.match(during?.[0]?.Labels, { [LABEL_KIND]: 'agent' }, 'and is the shared agent volume, no run\'s');
   t.match(running.Mounts, [{ Type: 'volume', Name: during?.[0]?.Name, Destination: '/.slipway', RW: false }]);
   const info = await docker.getContainer(running.Id).inspect();
   t.equal(info.HostConfig.ReadonlyRootfs, true);
@@ -80,5 +81,6 @@ t.test('a payload run\'s container: read-only root, the agent in a labelled read
   await gw.request('POST', `/v1/containers/${running.Id}/stop`, { timeout: 0 });
   t.match((await pending).body, { status: 'cancelled' });
   const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
-  t.same(Volumes ?? [], [], 'volume removed');
+  t.same((Volumes ?? []).map((v) => v.Name), [during?.[0]?.Name], 'the shared agent volume stays for the next run (the gateway removes it at close)');
+  t.same(await docker.listContainers({ all: true, filters: { label: [`${LABEL_RUN_ID}=${running.Labels[LABEL_RUN_ID]}`] } }), [], 'the run\'s container is removed');
 });

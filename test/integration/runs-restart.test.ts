@@ -95,8 +95,10 @@ t.test('kill -9 mid-payload, then restart: the payload\'s record ends in error s
   t.match(ended, { status: 'error', error_message: /gateway restarted while the run was under way/ });
   for (let i = 0; i < 50 && (await instanceContainers()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
   t.same(await instanceContainers(), [], 'its container is removed');
-  const volumes = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
-  t.same(volumes.Volumes ?? [], [], 'and its agent volume');
+  // The agent volume the killed process filled goes right after the containers, once none uses it.
+  const instanceVolumes = async () => (await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } })).Volumes ?? [];
+  for (let i = 0; i < 50 && (await instanceVolumes()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  t.same(await instanceVolumes(), [], 'and its agent volume');
   await second.kill('SIGTERM');
 });
 
