@@ -107,8 +107,6 @@ export class Slipway {
   readonly sandboxes: SandboxManager;
   /** Sandbox containers ready ahead of demand; `claim` is for anything that wants one (sandboxes, pooled payload runs). */
   readonly pool: WarmPool;
-  /** Work runs left once answered (payload containers' removal), awaited at shutdown. */
-  private readonly afterRuns = new Set<Promise<void>>();
   private readonly sandboxStore: SandboxStore;
 
   constructor(
@@ -159,10 +157,6 @@ export class Slipway {
       repoBuild: settings.repoBuild,
       // A payload of a preset or image the warm pool keeps, with its default limits, runs in a pooled container.
       acquireWorkspace: pooledWorkspace(this.pool, freshWorkspace(runtime)),
-      afterRun: (work) => {
-        const done = work().finally(() => this.afterRuns.delete(done));
-        this.afterRuns.add(done);
-      },
       agentFiles: () => agent.files(),
       payloadWorkspace: settings.payloadWorkspace ?? { workspaceBytes: 64 * MIB, returnFiles: { maxCount: 20, maxFileBytes: MIB, maxTotalBytes: 4 * MIB } },
       outputLimitBytes,
@@ -335,7 +329,6 @@ export class Slipway {
     await this.pool.drain();
     // Every run, started here or followed after a restart, is the run manager's.
     await this.runs.shutdown();
-    await Promise.all(this.afterRuns);
   }
 
   /** After the last request: the database is closed, and the backend lets go of what it shared (an agent volume no sandbox uses). */

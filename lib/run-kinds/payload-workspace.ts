@@ -89,8 +89,6 @@ export interface PayloadWorkspaceDeps {
   payloadWorkspace: PayloadWorkspaceSettings;
   /** Output after which the run is stopped (SLIPWAY_OUTPUT_LIMIT_BYTES). */
   outputLimitBytes: number;
-  /** Work left once the run has its answer (the container's removal): started now, awaited at shutdown. */
-  afterRun: (work: () => Promise<void>) => void;
 }
 
 /** One payload run, as payload-run.ts resolved it. */
@@ -161,10 +159,9 @@ export async function runPayloadInWorkspace(
     return { ...result, ...(await collectFiles(runtime, target, run.runId, job.returnPatterns, settings.returnFiles, log)) };
   } finally {
     ctx.activeRuns.delete(run.runId);
-    // The answer does not wait for the removal (about a third of a short run's time): the
-    // container is labelled, so a crash before it is gone leaves it to reconciliation, and
-    // shutdown waits for every removal under way.
-    ctx.afterRun(() => container.release().catch((err) => log.warn({ runId: run.runId, container: container.containerId, err: String(err) }, 'container removal failed')));
+    // The answer waits for the removal: once a run has answered, nothing of it runs on or
+    // shows in a container list (callers and dashboards count on that).
+    await container.release().catch((err) => log.warn({ runId: run.runId, container: container.containerId, err: String(err) }, 'container removal failed'));
   }
 }
 
