@@ -16,16 +16,19 @@ export interface FlavourFacts {
   /** The event names a container's removal comes as (Docker `destroy`, Podman `remove`). */
   removalEvents: string[];
   /**
-   * The tmpfs options that give a mount to the container's user `uid:gid`: Docker passes
-   * `uid=`/`gid=` to the kernel; Podman 4.3 refuses them ("unknown mount option") and
-   * chowns to the container's user with `U` instead (checked here).
+   * The tmpfs options that let the sandbox user `uid:gid` (the user execs run as) write in
+   * a workspace: Docker passes `uid=`/`gid=`/`mode=0700` to the kernel. Podman 4.3 refuses
+   * `uid=`/`gid=` ("unknown mount option"), and its `U` gives the mount to the container's
+   * user, which is the keep-alive's own uid, not the sandbox user's; so on Podman the mount
+   * is world-writable with the sticky bit, where the only other uid is the keep-alive's,
+   * which runs nothing but a sleep.
    */
-  tmpfsOwner: (uid: string, gid: string) => string;
+  tmpfsAccess: (uid: string, gid: string) => string;
 }
 
 export const FLAVOUR_FACTS: Record<EngineFlavour, FlavourFacts> = {
-  docker: { name: 'Docker', reportsOom: true, removalEvents: ['destroy'], tmpfsOwner: (uid, gid) => `uid=${uid},gid=${gid}` },
-  podman: { name: 'Podman', reportsOom: false, removalEvents: ['remove'], tmpfsOwner: () => 'U' },
+  docker: { name: 'Docker', reportsOom: true, removalEvents: ['destroy'], tmpfsAccess: (uid, gid) => `uid=${uid},gid=${gid},mode=0700` },
+  podman: { name: 'Podman', reportsOom: false, removalEvents: ['remove'], tmpfsAccess: () => 'mode=1777' },
 };
 
 export function flavourOf(version: { Components?: { Name?: string }[] | undefined }): EngineFlavour {

@@ -20,7 +20,7 @@ export async function startSandboxContainer(
   log: Logger,
 ): Promise<string> {
   const [uid = '', gid] = spec.user.split(':');
-  const owner = (await engine.facts().catch(() => FLAVOUR_FACTS.docker)).tmpfsOwner(uid, gid ?? uid);
+  const access = (await engine.facts().catch(() => FLAVOUR_FACTS.docker)).tmpfsAccess(uid, gid ?? uid);
   let container: EngineContainer | undefined;
   try {
     const image = await docker.inspectImage(spec.image);
@@ -46,7 +46,7 @@ export async function startSandboxContainer(
         imageVolumes: Object.keys(image?.Config?.Volumes ?? {}).filter((path) => path !== spec.workspace.dir),
         volume: { name: volume, target: spec.agent.dir, readOnly: true },
         // Owned by the sandbox user, private to it, bounded; nosuid/nodev as every writable place.
-        extraTmpfs: { [spec.workspace.dir]: `rw,${spec.workspace.exec ? 'exec,' : ''}nosuid,nodev,size=${spec.workspace.sizeBytes},${owner},mode=0700` },
+        extraTmpfs: { [spec.workspace.dir]: `rw,${spec.workspace.exec ? 'exec,' : ''}nosuid,nodev,size=${spec.workspace.sizeBytes},${access}` },
       }),
     );
     await docker.start(container);

@@ -61,7 +61,7 @@ async function podmanTests(): Promise<void> {
     t.match(done.stdout, /CapEff:\s+0000000000000000\nCapBnd:\s+0000000000000000\nNoNewPrivs:\s+1\nlo \nread-only\n/, 'inside: no capabilities, no new privileges, only lo, read-only');
   });
 
-  t.test('a payload run with files and stdin writes next to its files and hands one back (the workspace tmpfs is the run user\'s through Podman\'s U option)', async (t) => {
+  t.test('a payload run with files and stdin writes next to its files and hands one back (the workspace tmpfs, sticky and world-writable on Podman, takes the run user\'s files)', async (t) => {
     const res = await gw.request('POST', '/v1/payloads/run', {
       language: 'sh',
       return_files: ['out.txt'],

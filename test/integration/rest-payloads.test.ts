@@ -2,7 +2,7 @@
 import t from 'tap';
 import { startGateway } from '../fixtures/gateway.js';
 import { createdSince, waitUntilGone } from '../fixtures/engine-view.js';
-import { docker, TEST_INSTANCE } from '../fixtures/docker.js';
+import { docker, notOnPodman, TEST_INSTANCE } from '../fixtures/docker.js';
 import { BUSYBOX_IMAGE } from '../fixtures/images.js';
 import { LABEL_INSTANCE, LABEL_KIND } from '../../lib/labels.js';
 
@@ -92,7 +92,7 @@ t.test('return_files bounds cut the result and say so: per-file bytes, total byt
   );
 });
 
-t.test('a payload over its memory ends oom_killed, and one past its timeout timed_out with its process tree killed', async (t) => {
+t.test('a payload over its memory ends oom_killed, and one past its timeout timed_out with its process tree killed', notOnPodman('Podman 4.3 sends no oom event for a process of a live container; podman.test.ts checks what it reports instead'), async (t) => {
   const oom = await run({ language: 'sh', payload: 'x=a; while :; do x=$x$x; done', memory_limit: '32m' });
   t.match(oom.body, { status: 'oom_killed', exit_code: 137, error_message: /memory limit of 32 MiB/ });
   const slow = await run({ language: 'sh', payload: 'trap "" TERM; (sleep 300 &); echo started; sleep 300', timeout: 1 });

@@ -2,6 +2,7 @@
 // out, ownership and quotas, timeouts that kill the whole process tree, expiry, and
 // nothing left behind after delete.
 import t from 'tap';
+import { notOnPodman } from '../fixtures/docker.js';
 import { startGateway } from '../fixtures/gateway.js';
 import { connectClient } from '../fixtures/mcp.js';
 import { BUSYBOX_IMAGE, PYTHON_IMAGE } from '../fixtures/images.js';
@@ -135,7 +136,7 @@ t.test('quotas refuse a sandbox beyond the caller\'s count, memory or TTL cap, c
   await del(extended.body.sandbox_id);
 });
 
-t.test('an exec killed for memory ends oom_killed, and the sandbox lives on for the next exec', async (t) => {
+t.test('an exec killed for memory ends oom_killed, and the sandbox lives on for the next exec', notOnPodman('Podman 4.3 sends no oom event for a process of a live container; podman.test.ts checks what it reports instead'), async (t) => {
   const { body } = await create({ image: BUSYBOX_IMAGE, memory_limit: '32m' });
   const id = body.sandbox_id;
   t.teardown(() => del(id));
